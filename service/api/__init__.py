@@ -1,0 +1,1 @@
+"""The HTTP edge: thin routers, one per channel, and the one error mapping."""

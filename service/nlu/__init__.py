@@ -1,0 +1,1 @@
+"""Pure natural-language understanding: no I/O, no web framework."""

@@ -1,0 +1,44 @@
+"""Fixtures shared by the whole suite: the knowledge base, the classifier, the app."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.kb import KnowledgeBase, load_knowledge_base
+from service.main import create_app
+from service.nlu.classifier import Classifier
+from service.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+INTENTS = ROOT / "intents"
+
+
+@pytest.fixture(scope="session")
+def knowledge_base() -> KnowledgeBase:
+    return load_knowledge_base(INTENTS)
+
+
+@pytest.fixture(scope="session")
+def classifier(knowledge_base: KnowledgeBase) -> Classifier:
+    return Classifier.build(knowledge_base)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings for an app under test: its own SQLite file, diagnostics off."""
+    return Settings(
+        intents_dir=INTENTS,
+        database_url=f"sqlite:///{tmp_path / 'relaydesk.db'}",
+        diagnostics_enabled=False,
+    )
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    """The real ASGI app, lifespan included."""
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
