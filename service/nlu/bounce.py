@@ -7,19 +7,95 @@ say what it is about.
 
 The reply's own words decide its kind, not its number: ``554 5.7.1`` is a relay refusal in one
 message and a Spamhaus listing in the next. Every pattern is linear-time (no nested quantifiers
-over the same characters, bounded windows), so a hostile 10,000-character paste costs little.
+over the same characters, bounded windows) and loops stop after a fixed number of hits, so a
+hostile 10,000-character paste costs milliseconds.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Generic, NamedTuple, TypeVar
 
 from service.nlu.understanding import ReplyKind
 
 MAX_REPLY_TEXT = 300
 _MAX_CANDIDATES = 40
-_I = re.IGNORECASE
+_MAX_HITS = 200
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+T = TypeVar("T")
+
+
+def fold_case(text: str) -> str:
+    """Lower-case ``text`` keeping every character where it was (``İ`` lowers to two)."""
+    low = text.lower()
+    return low if len(low) == len(text) else text.translate(_ASCII_LOWER)
+
+
+class Lexicon(Generic[T]):
+    """Named, lower-case patterns found in one fast scan of case-folded text.
+
+    ``re`` skips ahead quickly only when every alternative starts with a literal character,
+    nothing is captured and case is not ignored; so the scan is one group-less alternation, and
+    each hit is then named by the entries starting with its character. A hit starts a word: the
+    character before it is neither a letter, a digit, nor one of ``joiners``; with
+    ``whole_words`` it also ends one.
+
+    >>> Lexicon([("greeting", "hello"), ("greeting", "hi")]).first("oh, hi there")
+    ('greeting', 4, 6)
+    """
+
+    def __init__(
+        self, entries: Iterable[tuple[T, str]], *, joiners: str = "", whole_words: bool = False
+    ) -> None:
+        self._by_first: dict[str, list[tuple[T, re.Pattern[str]]]] = {}
+        tails: dict[str, list[str]] = {}
+        for value, pattern in entries:
+            if not (pattern[0].isalnum() or pattern[0] in " #&'<:") or pattern[1:2] in "?*+{":
+                raise ValueError(f"lexicon entry must start with a literal: {pattern!r}")
+            self._by_first.setdefault(pattern[0], []).append((value, re.compile(pattern)))
+            tails.setdefault(pattern[0], []).append(pattern[1:])
+        # Grouped by first character, so each position tries one branch, not every entry; the
+        # lookbehind rejects positions inside a word before any branch is tried.
+        branches = "|".join(
+            re.escape(first) + "(?:" + "|".join(rest) + ")" for first, rest in tails.items()
+        )
+        self._scan = re.compile(rf"(?<![a-z0-9_{re.escape(joiners)}])(?:{branches})")
+        self._joiners = joiners
+        self._whole_words = whole_words
+
+    def _joined(self, text: str, index: int, step: int) -> bool:
+        """Whether the character at ``index`` continues the word (towards ``step``)."""
+        if not 0 <= index < len(text):
+            return False
+        char = text[index]
+        if char.isalnum() or char == "_":
+            return True
+        if char not in self._joiners:
+            return False
+        after = index + step
+        return step < 0 or (0 <= after < len(text) and text[after].isalnum())
+
+    def hits(
+        self, low: str, start: int = 0, end: int | None = None
+    ) -> Iterator[tuple[T, int, int]]:
+        """Every (value, start, end) in ``low``; several values may share one start."""
+        end = len(low) if end is None else end
+        position, examined = start, 0
+        while examined < _MAX_HITS and (found := self._scan.search(low, position, end)):
+            at, examined, position = found.start(), examined + 1, found.start() + 1
+            if self._joined(low, at - 1, -1):
+                continue
+            for value, pattern in self._by_first[low[at]]:
+                hit = pattern.match(low, at, end)
+                if hit and not (self._whole_words and self._joined(low, hit.end(), 1)):
+                    yield value, at, hit.end()
+
+    def first(self, low: str) -> tuple[T, int, int] | None:
+        """The first hit, by position and then by entry order."""
+        return next(self.hits(low), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,84 +110,124 @@ class Reply:
     end: int = 0
 
 
-# -- what a reply is about, most decisive first ------------------------------------------------
+# -- what a reply is about ---------------------------------------------------------------------
 
-_BLOCKLIST = re.compile(
-    r"spamhaus|spamcop|barracuda|sorbs|blocked using|block ?list|black ?list|\bdnsbl\b|\brbl\b"
-    r"|open relay|listed (?:at|on|in|by)\b|reputation|\bspf\b|\bdkim\b|\bdmarc\b",
-    _I,
-)
-_RELAY_WORDS = (
-    r"relay(?:ing)?(?: of mail)?(?: access)?(?: (?:is|was|has been))?"
-    r" (?:denied|not permitted|not allowed|prohibited|refused|rejected|forbidden|disabled)"
-    r"|(?:unable|not authori[sz]ed|not permitted|not allowed|cannot|can ?not|can't) to relay"
-    r"|(?:does not|doesn't|do not|don't) (?:allow|permit) relay|we do not relay|no relaying"
-    r"|allowed rcpthosts|non-accepted domain|tenantattribution"
-    r"|delivery is not allowed to this address|do not have permission to send to this recipient"
-)
-_RELAY = re.compile(
-    _RELAY_WORDS
-    + r"|authentication (?:is )?required|not authenticated|must (?:first )?authenticate"
-    r"|(?<![\d.])5\.7\.(?:54|57|64)(?!\d)",
-    _I,
-)
-# Without a code, "is authentication required?" is a question, not a refusal.
-_RELAY_FREE = re.compile(
-    _RELAY_WORDS + r"|smtp authentication is required|client not authenticated", _I
-)
-_TEMPORARY = re.compile(
-    r"greylist|graylist|try again later|temporar(?:y|ily) (?:failure|deferred|rejected|unavailable)"
-    r"|\bdeferred\b",
-    _I,
-)
-_USER_UNKNOWN = re.compile(
-    r"user unknown|unknown (?:user|recipient|mailbox|address)"
-    r"|no such (?:user|recipient|mailbox|address)|no mailbox here"
-    r"|mailbox (?:is )?(?:unavailable|not found|does not exist|doesn't exist)"
-    r"|(?:recipient|address|user|account|mailbox) (?:does not exist|doesn't exist|not found)"
-    r"|invalid (?:recipient|mailbox)|recipnotfound|unrouteable address"
-    r"|(?<![\d.])5\.1\.(?:1|10)(?![\d.])",
-    _I,
-)
-_AUTH_FAILED = re.compile(
-    r"authentication (?:failed|failure|unsuccessful|credentials invalid)|incorrect authentication"
-    r"|invalid (?:login|credentials|username|user name|password)"
-    r"|username and password not accepted|(?:bad|wrong|incorrect) (?:username|user name|password)"
-    r"|password (?:is )?(?:incorrect|wrong|not accepted)|login (?:failed|incorrect|denied)"
-    r"|(?<![\d.])5\.7\.(?:8|139)(?![\d.])",
-    _I,
-)
-_OTHER = re.compile(
-    r"\bloop(?:ing|s|ed)?\b|hop count|too many hops|mailbox (?:is )?full|quota"
-    r"|insufficient (?:system )?storage|(?<![\d.])5\.4\.6(?![\d.])",
-    _I,
-)
-_SIZE = re.compile(
-    r"size exceeds|exceeds? (?:the |our )?(?:maximum|max|fixed|size|message size|allowed size)"
-    r"|too (?:large|big)|message size|size limit|(?<![\d.])5\.(?:3\.4|2\.3)(?![\d.])",
-    _I,
-)
-_BLOCKED = re.compile(
-    r"\bspam|\bjunk|blocked|banned|policy|content (?:presents|rejected|violat)|security issue"
-    r"|access denied|\bvirus|malware|not accepted due to|(?<![\d.])5\.7\.(?:26|6\d\d)(?![\d.])",
-    _I,
-)
-_CONNECTION = re.compile(
-    r"timed? ?out|timeout|connection (?:was |has been )?"
-    r"(?:refused|reset|lost|closed|dropped|failed|interrupted)"
-    r"|(?:could ?not|couldn't|can ?not|can't|unable to|failed to|fails to) connect"
-    r"|connecting to [^\n]{0,80}?failed|refusing (?:smtp )?connections|no route to host"
-    r"|network is unreachable|0x800ccc0[ef]|0x8004210b",
-    _I,
-)
-_BY_WORDS: tuple[tuple[re.Pattern[str], ReplyKind], ...] = (
-    (_USER_UNKNOWN, ReplyKind.USER_UNKNOWN),
-    (_AUTH_FAILED, ReplyKind.AUTH_FAILED),
-    (_OTHER, ReplyKind.OTHER),
-    (_SIZE, ReplyKind.SIZE),
-    (_BLOCKED, ReplyKind.BLOCKED),
-    (_CONNECTION, ReplyKind.CONNECTION),
-)
+
+class _Cue(NamedTuple):
+    rank: int  # lower decides first
+    kind: ReplyKind
+    coded_only: bool = False  # means this only beside a code ("authentication required")
+    phrase: bool = False  # is a reply on its own, with no code ("relaying denied")
+
+
+def _cues(cue: _Cue, *patterns: str) -> list[tuple[_Cue, str]]:
+    return [(cue, pattern) for pattern in patterns]
+
+
+_NOT_NUMBER = r"(?![\d.]\d|\d)"
+_RELAY = _Cue(1, ReplyKind.RELAY, phrase=True)
+_CUES = Lexicon(
+    _cues(
+        _Cue(0, ReplyKind.BLOCKED, phrase=True),
+        "spamhaus", "spamcop", "barracuda", "sorbs", "blocked using", "block ?list", "black ?list",
+        "dnsbl",
+    )
+    + _cues(
+        _Cue(0, ReplyKind.BLOCKED),
+        r"rbl\b", "open relay", r"listed (?:at|on|in|by)\b", "reputation", r"spf\b", "dkim",
+        "dmarc",
+    )
+    + _cues(
+        _RELAY,
+        r"relay(?:ing)?(?: of mail)?(?: access)?(?: (?:is|was|has been))? (?:denied|not permitted"
+        r"|not allowed|prohibited|refused|rejected|forbidden|disabled)",
+        "unable to relay", r"not (?:authori[sz]ed|permitted|allowed) to relay",
+        "can(?:not|'t| not) relay", r"does(?: not|n't) (?:allow|permit) relay",
+        r"do(?: not|n't) (?:allow|permit) relay", "we do not relay", "no relaying",
+        "allowed rcpthosts", "non-accepted domain", "tenantattribution",
+        "delivery is not allowed to this address",
+        "do not have permission to send to this recipient",
+        "smtp authentication is required", "client not authenticated",
+    )
+    + _cues(
+        _Cue(1, ReplyKind.RELAY, coded_only=True),
+        "authentication (?:is )?required", "not authenticated", "must (?:first )?authenticate",
+        r"5\.7\.(?:54|57|64)" + _NOT_NUMBER,
+    )
+    + _cues(
+        _Cue(2, ReplyKind.TEMPORARY),
+        "greylist", "graylist", "try again later", r"deferred\b",
+        "temporar(?:y|ily) (?:failure|deferred|rejected|unavailable)",
+    )
+    + _cues(_Cue(3, ReplyKind.USER_UNKNOWN, phrase=True), "user unknown", "no such user")
+    + _cues(_Cue(3, ReplyKind.USER_UNKNOWN, phrase=True), "mailbox (?:is )?unavailable")
+    + _cues(
+        _Cue(3, ReplyKind.USER_UNKNOWN),
+        "unknown (?:user|recipient|mailbox|address)", "no such (?:recipient|mailbox|address)",
+        "no mailbox here", "mailbox (?:not found|does not exist|doesn't exist)",
+        "recipient (?:does not exist|doesn't exist|not found)",
+        "address (?:does not exist|doesn't exist|not found)",
+        "user (?:does not exist|doesn't exist|not found)",
+        "account (?:does not exist|doesn't exist|not found)",
+        "invalid (?:recipient|mailbox)", "recip(?:ient)?notfound", "unrouteable address",
+        r"5\.1\.1" + _NOT_NUMBER, r"5\.1\.10" + _NOT_NUMBER,
+    )
+    + _cues(
+        _Cue(4, ReplyKind.AUTH_FAILED, phrase=True),
+        "incorrect authentication data", "authentication failed",
+    )
+    + _cues(
+        _Cue(4, ReplyKind.AUTH_FAILED),
+        "authentication (?:failure|unsuccessful|credentials invalid)", "incorrect authentication",
+        "invalid (?:login|credentials|username|user name|password)",
+        "username and password not accepted", "bad (?:username|user name|password)",
+        "wrong (?:username|user name|password)", "incorrect (?:username|user name|password)",
+        "password (?:is )?(?:incorrect|wrong|not accepted)", "login (?:failed|incorrect|denied)",
+        r"5\.7\.(?:8|139)" + _NOT_NUMBER,
+    )
+    + _cues(
+        _Cue(5, ReplyKind.OTHER),
+        r"loop(?:ing|s|ed)?\b", "hop count", "too many hops", "mailbox (?:is )?full", "quota",
+        "overquota", "insufficient (?:system )?storage", r"5\.4\.6" + _NOT_NUMBER,
+    )
+    + _cues(_Cue(6, ReplyKind.SIZE, phrase=True), "message too large", "size exceeds")
+    + _cues(
+        _Cue(6, ReplyKind.SIZE),
+        "exceeds? (?:the |our )?(?:maximum|max|fixed|size|message size|allowed size)",
+        "too (?:large|big)", "message size", "size limit", r"5\.(?:3\.4|2\.3)" + _NOT_NUMBER,
+    )
+    + _cues(
+        _Cue(7, ReplyKind.BLOCKED),
+        "spam", "junk", "blocked", "banned", "policy", "content (?:presents|rejected|violat)",
+        "security issue", "access denied", "virus", "malware", "not accepted due to",
+        r"5\.7\.(?:26|6\d\d)" + _NOT_NUMBER,
+    )
+    + _cues(
+        _Cue(8, ReplyKind.CONNECTION, phrase=True),
+        "timed out", "time ?out", "connection (?:was |has been )?(?:refused|reset|lost|closed"
+        "|dropped|failed|interrupted)",
+        "could ?not connect", "couldn't connect", "can ?not connect", "can't connect",
+        "unable to connect", "fail(?:ed|s)? to connect", r"connecting to [^\n]{0,80}?failed",
+        "refusing (?:smtp )?connections", "no route to host", "network is unreachable",
+        "0x800ccc0[ef]", "0x8004210b",
+    )
+)  # fmt: skip
+
+
+def _classify(low: str, *, coded: bool, temporary: bool) -> ReplyKind | None:
+    best: _Cue | None = None
+    for cue, _, _ in _CUES.hits(low):
+        if cue.coded_only and not coded:
+            continue
+        if best is None or cue.rank < best.rank:
+            best = cue
+            if cue.rank == 0:
+                break
+    if temporary and (best is None or best.rank > _RELAY.rank):
+        return ReplyKind.TEMPORARY
+    if best is not None and best.kind is ReplyKind.TEMPORARY and coded:
+        return None  # "deferred" beside a 5xx code is not a deferral
+    return best.kind if best else None
 
 
 def classify(
@@ -122,69 +238,68 @@ def classify(
     >>> classify("554 5.7.1 Service unavailable; Client host blocked using zen.spamhaus.org")
     <ReplyKind.BLOCKED: 'blocked'>
     """
-    if _BLOCKLIST.search(text):
-        return ReplyKind.BLOCKED
-    if (_RELAY if code or enhanced else _RELAY_FREE).search(text):
-        return ReplyKind.RELAY
-    if (code or enhanced or "")[:1] == "4" or (not code and _TEMPORARY.search(text)):
-        return ReplyKind.TEMPORARY
-    for pattern, kind in _BY_WORDS:
-        if pattern.search(text):
-            return kind
-    return None
+    temporary = (code or enhanced or "")[:1] == "4"
+    return _classify(fold_case(text), coded=bool(code or enhanced), temporary=temporary)
 
 
 # -- where replies are -------------------------------------------------------------------------
 
-_CODED = re.compile(
-    r"(?<![\w.,#/\\$£€+-])(?P<code>[45][0-5]\d)"
-    r"(?:[ -]#?(?P<enh>[245]\.\d{1,3}\.\d{1,3})(?![\w]|\.\d))?"
-    r"(?![\w%]|[.,/:]\d)(?P<rest>[^\n]{0,400})"
+_CODE = re.compile(
+    r"[45][0-5]\d(?:[ -]#?([245]\.\d{1,3}\.\d{1,3})(?![\w]|\.\d))?(?![\w%]|[.,/:]\d)"
 )
-_ENHANCED = re.compile(
-    r"(?<![\w.,/\\-])#?(?P<enh>[45]\.[0-7]\.\d{1,3})(?![\w]|[.,]\d)(?P<rest>[^\n]{0,400})"
-)
-_CODE_MARKER = re.compile(
-    r"(?:said|responded|response|returned|replied|reply|status|diagnostic-code|smtp)"
-    r"\s*[:;]?\s*['\"‘“(<]?\s*$|[#(;'\"‘“:]\s*$|(?:^|\n)\s*$",
-    _I,
-)
-_BARE_BEFORE = re.compile(
-    r"(?:error|code|smtp|reply|response|status)\s*(?:code|number|no\.?)?\s*[:#=]?\s*$", _I
-)
+_ENHANCED = re.compile(r"[45]\.[0-7]\.\d{1,3}(?![\w]|[.,]\d)")
+_CODE_GLUE = frozenset(".,/\\$£€+-_")  # not "#": Exchange writes "#550 5.7.1 Unable to relay ##"
+_MARKER_WORDS = (
+    "said", "responded", "response", "returned", "replied", "reply", "status", "diagnostic-code",
+    "smtp",
+)  # fmt: skip
+_BARE_WORDS = ("error", "code", "smtp", "reply", "response", "status", "number", "no.")
 _BARE_AFTER = re.compile(
-    r"\s*['\"]?\s*(?:error|code|bounce|reject|rejection|response|reply|failure|message|back|ndr)",
-    _I,
+    r" *['\"]? *(?:error|code|bounce|reject|rejection|response|reply|failure|message|back|ndr)"
 )
-_NOT_A_REPLY_AFTER = re.compile(
-    r"\s*(?:error|code|bounce|back|ndr)s?\b",
-    _I,
-)
-_STATUS = re.compile(r"^\s*status:\s*(?P<enh>[45]\.\d{1,3}\.\d{1,3})", _I | re.MULTILINE)
-_INNER_ENHANCED = re.compile(r"#(?P<enh>[45]\.\d{1,3}\.\d{1,3})(?![\d.])")
-_CUT = re.compile(
-    r",\s*(?:error number|n[uú]mero de error|port|secure|server error|protocol|account|subject)\s*:"
-    r"|\s+please (?:check|verify|try|contact)|\s+\(?error number:",
-    _I,
-)
+_NOT_A_REPLY_AFTER = re.compile(r" *(?:error|code|bounce|back|ndr)s?\b")
+_STATUS = re.compile(r"status:[ \t]*([45]\.\d{1,3}\.\d{1,3})")
+_INNER_ENHANCED = re.compile(r"#([45]\.\d{1,3}\.\d{1,3})(?![\d.])")
 _CONTINUATION = re.compile(r"\d{3}[ -](?:[245]\.\d{1,3}\.\d{1,3})?\s*")
+_CUT = re.compile(
+    r", *(?:error number|n[uú]mero de error|port|secure|server error|protocol|account|subject)"
+    r" *:| please (?:check|verify|try|contact)| \(?error number:"
+)
 _CLOSING_QUOTE = {"'": "'", '"': '"', "‘": "’", "“": "”"}
 _SENTENCE_END = re.compile(r"[.!?](?=\s)")
+_OPENING_QUOTE = re.compile(r"['\"‘“](?<!\w.)")  # not the apostrophe in "don't"
+
+
+def _after_marker(low: str, start: int) -> bool:
+    """Whether a code at ``start`` follows "said:", "Status:", a quote, or starts a line."""
+    before = low[max(0, start - 40) : start].rstrip(" \t")
+    if not before or before.endswith("\n"):
+        return True
+    if before[-1] in "#(;'\"‘“:<":
+        return True
+    return before.endswith(_MARKER_WORDS)
+
+
+def _bare_before(low: str, start: int) -> bool:
+    """Whether a code at ``start`` follows "error", "SMTP error code:", "Server Error:"."""
+    before = low[max(0, start - 30) : start].rstrip(" \t:#=")
+    return before.endswith(_BARE_WORDS)
 
 
 def _tidy(text: str) -> str:
     text = " ".join(text.split())
     if text.count(">") > text.count("<"):
         text = text.replace(">", "")
-    text = text.strip(" '\"‘’“”,;.")
+    text = text.strip(" '\"‘’“”,;.#")
     if len(text) > MAX_REPLY_TEXT:
         text = text[: MAX_REPLY_TEXT - 1].rstrip() + "…"
     return text
 
 
-def _body(text: str, start: int, end: int, code: str | None) -> str:
-    """The reply from ``start``: its line, plus folded or ``550-``-continued lines, cut at the
-    end of the reply (closing quote, ", Error Number:", "Please check ...")."""
+def _body(text: str, low: str, start: int, end: int, code: str | None) -> str:
+    """The reply from ``start`` to ``end`` of line, plus folded or ``550-``-continued lines, cut
+    where the reply ends (closing quote, ", Error Number:", "Please check ..."); a reply quoted
+    in a sentence ("fails with 554 ... denied. I notice ...") ends with its sentence."""
     line_start = text.rfind("\n", 0, start) + 1
     indent = len(text[line_start:start]) - len(text[line_start:start].lstrip())
     parts = [text[start:end]]
@@ -207,104 +322,122 @@ def _body(text: str, start: int, end: int, code: str | None) -> str:
     quote = _CLOSING_QUOTE.get(text[start - 1 : start]) if start else None
     if quote and quote in body:
         body = body[: body.index(quote)]
-    cut = _CUT.search(body)
-    if cut:
-        body = body[: cut.start()]
+    cut = _CUT.search(fold_case(body))
+    body = body[: cut.start()] if cut else body
+    if not _after_marker(low, start):
+        sentence_end = _SENTENCE_END.search(body)
+        body = body[: sentence_end.start()] if sentence_end else body
     return _tidy(body)
+
+
+def _line_end(text: str, start: int) -> int:
+    end = text.find("\n", start, start + 400)
+    return min(len(text), start + 400) if end < 0 else end
+
+
+def _coded(text: str, low: str) -> tuple[list[Reply], list[Reply]]:
+    """Replies with a 4xx/5xx code, and bare mentions of a code ("error 550")."""
+    replies: list[Reply] = []
+    bare: list[Reply] = []
+    for examined, match in enumerate(_CODE.finditer(low)):
+        if examined >= _MAX_HITS or len(replies) + len(bare) >= _MAX_CANDIDATES:
+            break
+        start = match.start()
+        if start and (low[start - 1].isalnum() or low[start - 1] in _CODE_GLUE):
+            continue
+        code, enhanced = match[0][:3], match[1]
+        rest = low[match.end() : _line_end(low, match.end())]
+        marked = _after_marker(low, start)
+        bare_mention = _bare_before(low, start) or bool(_BARE_AFTER.match(rest))
+        if not enhanced and not marked and _NOT_A_REPLY_AFTER.match(rest):
+            if bare_mention:
+                bare.append(Reply(code, None, None, None, start, match.end()))
+            continue
+        body = _body(text, low, start, _line_end(text, match.end()), code)
+        low_body = fold_case(body)
+        kind = _classify(low_body, coded=True, temporary=False)
+        if kind is None and not (enhanced or marked):
+            if bare_mention:
+                bare.append(Reply(code, None, None, None, start, match.end()))
+            continue
+        if code[0] == "4":
+            kind = _classify(low_body, coded=True, temporary=True)
+        kind = kind or ReplyKind.OTHER
+        if not enhanced:
+            inner = _INNER_ENHANCED.search(body)
+            enhanced = inner[1] if inner else None
+        replies.append(Reply(code, enhanced, body, kind, start, start + len(body)))
+    return replies, bare
+
+
+def _enhanced_only(text: str, low: str, taken: list[Reply]) -> list[Reply]:
+    """Replies that carry only an enhanced status code: ``Status: 5.7.1``, ``#5.4.6``."""
+    found: list[Reply] = []
+    for examined, match in enumerate(_ENHANCED.finditer(low)):
+        if examined >= _MAX_HITS or len(found) >= _MAX_CANDIDATES:
+            break
+        start = match.start()
+        if start and low[start - 1] == "#":
+            start -= 1
+        elif start and (low[start - 1].isalnum() or low[start - 1] in _CODE_GLUE):
+            continue
+        if any(reply.start <= start < reply.end for reply in taken):
+            continue
+        enhanced = match[0]
+        rest = low[match.end() : _line_end(low, match.end())]
+        said = _classify(rest, coded=False, temporary=False)
+        if not _after_marker(low, start) and said in (None, ReplyKind.TEMPORARY):
+            continue  # "iOS 5.1.1" is a version, not a status
+        if low[start - 1 : start] == "(":  # qmail: "... looping: ... line. (#5.4.6)"
+            body = _tail_reply(text, start - 1, match.end())
+        else:
+            body = _body(text, low, start, _line_end(text, match.end()), None)
+        kind = _classify(fold_case(body), coded=True, temporary=enhanced[0] == "4")
+        found.append(Reply(None, enhanced, body, kind or ReplyKind.OTHER, start, match.end()))
+    return found
+
+
+def _tail_reply(text: str, start: int, end: int) -> str:
+    """The reply that a trailing ``(#5.4.6)`` closes: back to an opening quote or the line."""
+    line_start = max(text.rfind("\n", 0, start) + 1, start - MAX_REPLY_TEXT)
+    quotes = list(_OPENING_QUOTE.finditer(text, line_start, start))
+    begin = quotes[-1].end() if quotes else line_start
+    return _tidy(text[begin : end + (text[end : end + 1] == ")")])
 
 
 def _sentence(text: str, start: int, end: int) -> str:
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
     line_end = len(text) if line_end < 0 else line_end
-    head = text[max(line_start, start - MAX_REPLY_TEXT) : start]
-    ends = [m.end() for m in _SENTENCE_END.finditer(head)]
-    begin = start - len(head) + (ends[-1] if ends else 0)
+    head_start = max(line_start, start - MAX_REPLY_TEXT)
+    ends = [m.end() for m in _SENTENCE_END.finditer(text, head_start, start)]
     tail = _SENTENCE_END.search(text, end, min(line_end, end + MAX_REPLY_TEXT))
-    return _tidy(text[begin : tail.end() if tail else line_end])
+    begin, finish = (ends[-1] if ends else head_start), (tail.end() if tail else line_end)
+    quotes = list(_OPENING_QUOTE.finditer(text, begin, start))
+    if quotes:  # gets 'Sender not authorized to relay' -> the quoted words only
+        close = text.find(_CLOSING_QUOTE[quotes[-1][0]], end, finish + 1)
+        begin, finish = quotes[-1].end(), (close if close >= 0 else finish)
+    return _tidy(text[begin:finish])
 
 
-def _coded(text: str) -> tuple[list[Reply], list[Reply]]:
-    """Replies with a 4xx/5xx code, and bare mentions of a code ("error 550")."""
-    replies: list[Reply] = []
-    bare: list[Reply] = []
-    for match in _CODED.finditer(text):
-        if len(replies) + len(bare) >= _MAX_CANDIDATES:
-            break
-        code, enhanced, rest = match["code"], match["enh"], match["rest"]
-        before = text[max(0, match.start() - 40) : match.start()]
-        if not enhanced and _NOT_A_REPLY_AFTER.match(rest) and not _CODE_MARKER.search(before):
-            if _BARE_BEFORE.search(before) or _BARE_AFTER.match(rest):
-                bare.append(Reply(code, None, None, None, match.start()))
-            continue
-        body = _body(text, match.start(), match.end(), code)
-        kind = classify(body, code=code, enhanced=enhanced)
-        if kind is None:
-            if enhanced or _CODE_MARKER.search(before):
-                kind = ReplyKind.OTHER
-            elif _BARE_BEFORE.search(before) or _BARE_AFTER.match(rest):
-                bare.append(Reply(code, None, None, None, match.start()))
-                continue
-            else:
-                continue
-        if not enhanced:
-            inner = _INNER_ENHANCED.search(body)
-            enhanced = inner["enh"] if inner else None
-        replies.append(Reply(code, enhanced, body, kind, match.start(), match.end()))
-    return replies, bare
-
-
-def _enhanced_only(text: str, taken: list[Reply]) -> list[Reply]:
-    """Replies that carry only an enhanced status code: ``Status: 5.7.1``, ``#5.4.6``."""
-    spans = [(r.start, r.end) for r in taken]
-    found: list[Reply] = []
-    for match in _ENHANCED.finditer(text):
-        if len(found) >= _MAX_CANDIDATES:
-            break
-        if any(lo <= match.start() < hi for lo, hi in spans):
-            continue
-        enhanced = match["enh"]
-        body = _body(text, match.start(), match.end(), None)
-        kind = classify(body, enhanced=enhanced)
-        before = text[max(0, match.start() - 40) : match.start()]
-        if not _CODE_MARKER.search(before) and classify(match["rest"]) in (
-            None,
-            ReplyKind.TEMPORARY,
-        ):
-            continue  # "iOS 5.1.1" is a version, not a status
-        reply = Reply(None, enhanced, body, kind or ReplyKind.OTHER, match.start(), match.end())
-        found.append(reply)
-    return found
-
-
-_FREE_PHRASES = re.compile(
-    _RELAY_WORDS + r"|smtp authentication is required|client not authenticated"
-    r"|timed out|connection refused|could ?n[o']t connect to|unable to connect to"
-    r"|user unknown|no such user|mailbox unavailable|incorrect authentication data"
-    r"|authentication failed|message too large|size exceeds|blocked using|spamhaus"
-    r"|black ?listed|block ?listed",
-    _I,
-)
-
-
-def _phrases(text: str) -> list[Reply]:
+def _phrases(text: str, low: str) -> list[Reply]:
     """Code-less wordings: "... rejected by the server because it does not allow relaying"."""
     found: list[Reply] = []
-    for match in _FREE_PHRASES.finditer(text):
-        if len(found) >= _MAX_CANDIDATES // 4:
+    for cue, start, end in _CUES.hits(low):
+        if not cue.phrase:
+            continue
+        sentence = _sentence(text, start, end)
+        kind = _classify(fold_case(sentence), coded=False, temporary=False) or cue.kind
+        found.append(Reply(None, None, sentence, kind, start, end))
+        if kind is ReplyKind.RELAY or len(found) >= _MAX_CANDIDATES // 4:
             break
-        sentence = _sentence(text, match.start(), match.end())
-        kind = classify(sentence) or classify(match[0])
-        if kind is not None:
-            found.append(Reply(None, None, sentence, kind, match.start()))
     return found
 
 
 def _score(reply: Reply) -> tuple[bool, bool, bool, bool, int]:
-    specific = reply.kind not in (None, ReplyKind.OTHER)
     return (
         reply.kind is ReplyKind.RELAY,
-        specific,
+        reply.kind not in (None, ReplyKind.OTHER),
         reply.code is not None,
         reply.enhanced is not None,
         -reply.start,
@@ -313,8 +446,11 @@ def _score(reply: Reply) -> tuple[bool, bool, bool, bool, int]:
 
 def find_reply(text: str) -> Reply | None:
     """The most relevant reply in ``text``: a relay one first, then the most specific."""
-    replies, bare = _coded(text)
-    candidates = replies + _enhanced_only(text, replies) + _phrases(text)
+    low = fold_case(text)
+    replies, bare = _coded(text, low)
+    candidates = replies + _enhanced_only(text, low, replies)
+    if not any(reply.kind is ReplyKind.RELAY for reply in candidates):
+        candidates += _phrases(text, low)  # a coded relay reply beats any code-less one
     if not candidates:
         return bare[0] if bare else None
     best = max(candidates, key=_score)
@@ -323,7 +459,7 @@ def find_reply(text: str) -> Reply | None:
     if code is None and bare_code and (enhanced is None or enhanced[0] == bare_code[0]):
         code = bare_code
     if enhanced is None and code is not None:
-        status = _STATUS.search(text)
-        if status and status["enh"][0] == code[0]:
-            enhanced = status["enh"]
+        status = _STATUS.search(low)
+        if status and status[1][0] == code[0]:
+            enhanced = status[1]
     return Reply(code, enhanced, best.text, best.kind, best.start, best.end)

@@ -28,7 +28,7 @@ ALTERNATIVES = 3
 
 _NOT_RELAY = {"relay.": -0.35, "out_of_scope": 0.35}
 REPLY_KIND_BIAS: dict[ReplyKind, dict[str, float]] = {
-    ReplyKind.RELAY: {"relay.": 0.25, "out_of_scope": -0.3, "chat.": -0.3, "mail.": -0.1},
+    ReplyKind.RELAY: {"relay.": 0.25, "out_of_scope": -0.3, "chat.": -0.3, "mail.": -0.4},
     ReplyKind.USER_UNKNOWN: _NOT_RELAY,
     ReplyKind.BLOCKED: _NOT_RELAY,
     ReplyKind.AUTH_FAILED: _NOT_RELAY,
@@ -38,6 +38,18 @@ REPLY_KIND_BIAS: dict[ReplyKind, dict[str, float]] = {
     ReplyKind.CONNECTION: {"relay.port_blocked": 0.25},
 }
 """How the kind of SMTP reply found in the text shifts scores (keys are id prefixes)."""
+
+NO_CLUE_INTENT = "relay.unknown_cause"
+CLUE_PENALTY = 0.3
+"""relay.unknown_cause is the reading with no clue to the cause: when another relay
+intent's cues fire, there is a clue, so it steps back."""
+
+ISP_BONUS = 0.2
+"""A named ISP is the port-25 article's clue."""
+
+SMALL_TALK_MAX_WORDS = 8
+SMALL_TALK_PENALTY = 0.5
+"""Small talk is short; a long message that says "no" or "thanks" is about something else."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +95,12 @@ class Classifier:
         self.ambiguity_threshold = ambiguity_threshold
         self.weights = weights
         self._cues = [(self.intents.index(i), cue) for i, group in cues.items() for cue in group]
+        self._no_clue = self.intents.index(NO_CLUE_INTENT)
+        self._clue_positions = frozenset(
+            i for i, intent in enumerate(self.intents) if intent.startswith("relay.")
+        ) - {self._no_clue}
+        self._port_blocked = self.intents.index("relay.port_blocked")
+        self._small_talk = np.array([intent.startswith("chat.") for intent in self.intents])
         self._reply_bias = {
             kind: _bias_vector(self.intents, bias) for kind, bias in REPLY_KIND_BIAS.items()
         }
@@ -118,9 +136,17 @@ class Classifier:
         w = self.weights
         match = self.index.match(folded)
         score = w.nearest * match.nearest + w.centroid * match.centroid + w.overlap * match.overlap
+        clue = False
         for position, cue in self._cues:
             if cue.pattern.search(folded):
                 score[position] += cue.weight
+                clue = clue or (position in self._clue_positions and cue.weight > 0)
+        if clue:
+            score[self._no_clue] -= CLUE_PENALTY
+        if entities.isp:
+            score[self._port_blocked] += ISP_BONUS
+        if folded.count(" ") >= SMALL_TALK_MAX_WORDS:
+            score[self._small_talk] -= SMALL_TALK_PENALTY
         if entities.reply_kind is not None:
             score = score + self._reply_bias[entities.reply_kind]
         return score

@@ -13,10 +13,8 @@ from __future__ import annotations
 import re
 
 from service.kb.models import MailClient
-from service.nlu.bounce import find_reply
+from service.nlu.bounce import Lexicon, find_reply, fold_case
 from service.nlu.understanding import Entities
-
-_I = re.IGNORECASE
 
 TLDS: frozenset[str] = frozenset(
     """
@@ -45,7 +43,10 @@ _FILE_LIKE_TLDS = frozenset({"zip", "mov", "py", "sh", "md", "ps", "so"})  # "sc
 # A lookbehind on the opening class keeps each scan linear: a match can only start where a
 # run starts, so a 10,000-character run is tried once, not 10,000 times.
 _EMAIL = re.compile(r"(?<![\w.%+=-])([\w.%+=-]+)@((?:[\w-]+\.)+[\w-]+)(?![\w-]|\.[\w-])")
-_DOMAIN = re.compile(r"(?<![\w.@%+=\\-])(?:[\w-]+\.)+[\w-]+(?![\w@-]|\.[\w-])")
+# A domain starts a token, or follows a lone "@" ("colleagues @example.com are fine").
+_DOMAIN = re.compile(
+    r"(?:(?<![\w.@%+=\\-])|(?<=(?<![\w.%+=-])@))(?:[\w-]+\.)+[\w-]+(?![\w@-]|\.[\w-])"
+)
 
 
 def _valid_domain(name: str) -> str | None:
@@ -92,142 +93,178 @@ def _domain(text: str) -> str | None:
 
 # -- mail client -------------------------------------------------------------------------------
 
-_WINDOWS, _IOS, _MAC = (
-    r"windows(?: 1[01])?",
-    r"(?:iphone|ipad|ios)",
-    r"(?:mac(?:book(?: pro| air)?|os)?|imac|os ?x)",
-)
-_PHONE = r"(?:iphone|ipad|ios|android|samsung|galaxy|pixel|phone|mobile)"
 _ON = r"(?:app |client |program )?(?:on|in|for|from) (?:my |the |an? |our )?"
-# Tiers, in the order tried: specific phrases, app names, devices, dialog signatures. Within a
-# tier the first mention wins.
-_CLIENT_TIERS: tuple[tuple[tuple[MailClient, str], ...], ...] = (
-    (
-        (MailClient.WINDOWS_MAIL, r"outlook express|windows (?:live )?mail|" + _WINDOWS + r" mail"),
-        (MailClient.WINDOWS_MAIL, r"mail " + _ON + _WINDOWS + r"|mail (?:and|&) calendar"),
-        (MailClient.OUTLOOK, r"outlook " + _ON + r"(?:" + _MAC + "|" + _PHONE + ")"),
-        (MailClient.IOS_MAIL, r"(?:apple )?mail " + _ON + _IOS + r"|" + _IOS + r" mail"),
-        (MailClient.APPLE_MAIL, r"apple mail|mac ?mail|macos mail|os ?x mail|mail\.app"),
-        (MailClient.APPLE_MAIL, r"mail " + _ON + _MAC),
-        (MailClient.ANDROID, r"gmail (?:app|" + _ON + r"android)|samsung (?:e-?mail|mail)"),
-        (MailClient.ANDROID, r"(?:android|samsung) (?:e-?mail|mail) app|k-?9 mail|aqua ?mail"),
-    ),
-    (
-        (MailClient.OUTLOOK, r"outlook(?!\.\w)|(?:microsoft|ms) office|office ?(?:365|20[0-2]\d)"),
-        (MailClient.OUTLOOK, r"microsoft 365|o365"),
-        (MailClient.THUNDERBIRD, r"thunderbird|betterbird"),
-    ),
-    (
-        (MailClient.IOS_MAIL, r"iphone|ipad|ipod|ios"),
-        (MailClient.ANDROID, r"android|galaxy|pixel|samsung"),
-    ),
-    (
-        (MailClient.OUTLOOK, r"0x800ccc[0-9a-f]{2}|respuesta del servidor|r[ée]ponse du serveur"),
-        (MailClient.OUTLOOK, r"server response:[^\n]{0,200}?error number"),
-        (MailClient.THUNDERBIRD, r"the mail server responded:|sending of (?:the )?message failed"),
-        (MailClient.IOS_MAIL, r"copy has been placed in your outbox"),
-        (MailClient.IOS_MAIL, r"(?-i:Cannot Send Mail)[^\n]{0,300}?rejected by the server"),
-        (MailClient.APPLE_MAIL, r"cannot send message using the server"),
-    ),
+_WINDOWS = r"windows(?: 1[01])?"
+_IOS = r"(?:iphone|ipad|ios)"
+_MAC = r"(?:mac(?:book(?: pro| air)?|os)?|imac|os ?x)"
+_PHONE = r"(?:iphone|ipad|ios|android|samsung|galaxy|pixel|phone|mobile)"
+_NAME_JOINERS = "@./&-"
+_OUTLOOK, _WINDOWS_MAIL = MailClient.OUTLOOK.value, MailClient.WINDOWS_MAIL.value
+_THUNDERBIRD, _APPLE_MAIL = MailClient.THUNDERBIRD.value, MailClient.APPLE_MAIL.value
+_IOS_MAIL, _ANDROID = MailClient.IOS_MAIL.value, MailClient.ANDROID.value
+# Tiers, in order of trust: specific phrases, app names, devices, dialog signatures. Within a
+# tier the first mention wins; at one spot, the entry listed first.
+_CLIENT_TIERS: tuple[list[tuple[str, str]], ...] = (
+    [
+        (_WINDOWS_MAIL, "outlook express"),
+        (_WINDOWS_MAIL, "windows (?:live )?mail"),
+        (_WINDOWS_MAIL, _WINDOWS + " mail"),
+        (_WINDOWS_MAIL, "mail " + _ON + _WINDOWS),
+        (_WINDOWS_MAIL, "mail (?:and|&) calendar"),
+        (_OUTLOOK, "outlook " + _ON + f"(?:{_MAC}|{_PHONE})"),
+        (_IOS_MAIL, "apple mail " + _ON + _IOS),
+        (_IOS_MAIL, "mail " + _ON + _IOS),
+        (_IOS_MAIL, "iphone mail"),
+        (_IOS_MAIL, "ipad mail"),
+        (_IOS_MAIL, "ios mail"),
+        (_APPLE_MAIL, "apple mail"),
+        (_APPLE_MAIL, "mac ?mail"),
+        (_APPLE_MAIL, "macos mail"),
+        (_APPLE_MAIL, "os ?x mail"),
+        (_APPLE_MAIL, r"mail\.app"),
+        (_APPLE_MAIL, "mail " + _ON + _MAC),
+        (_ANDROID, "gmail (?:app|" + _ON + "android)"),
+        (_ANDROID, "samsung (?:e-?mail|mail)"),
+        (_ANDROID, "android (?:e-?mail|mail) app"),
+        (_ANDROID, "k-?9 mail"),
+        (_ANDROID, "aqua ?mail"),
+    ],
+    [
+        (_OUTLOOK, "outlook"),
+        (_OUTLOOK, "microsoft office"),
+        (_OUTLOOK, "ms office"),
+        (_OUTLOOK, r"office ?(?:365|20[0-2]\d)"),
+        (_OUTLOOK, "microsoft 365"),
+        (_OUTLOOK, "o365"),
+        (_THUNDERBIRD, "thunderbird"),
+        (_THUNDERBIRD, "betterbird"),
+    ],
+    [(_IOS_MAIL, device) for device in ("iphone", "ipad", "ipod", "ios")]
+    + [(_ANDROID, device) for device in ("android", "galaxy", "pixel", "samsung")],
+    [
+        (_OUTLOOK, "0x800ccc[0-9a-f]{2}"),
+        (_OUTLOOK, "respuesta del servidor"),
+        (_OUTLOOK, "r[ée]ponse du serveur"),
+        (_OUTLOOK, r"server response:[^\n]{0,200}?error number"),
+        (_THUNDERBIRD, "the mail server responded:"),
+        (_THUNDERBIRD, "sending of (?:the )?message failed"),
+        (_IOS_MAIL, "copy has been placed in your outbox"),
+        (_IOS_MAIL, r"cannot send mail[^\n]{0,300}?rejected by the server"),
+        (_APPLE_MAIL, "cannot send message using the server"),
+    ],
 )
+_CLIENTS = Lexicon(
+    [
+        ((tier, client), pattern)
+        for tier, entries in enumerate(_CLIENT_TIERS)
+        for client, pattern in entries
+    ],
+    joiners=_NAME_JOINERS,
+    whole_words=True,
+)
+_SIGNATURE_LINE = re.compile(r"^[ \t]*(?:sent from|get outlook for) [^\n]*$", re.M)
 
 
-def _alternation(prefix: str, patterns: list[str]) -> re.Pattern[str]:
-    """One pattern of named alternatives (``prefix0``, ``prefix1`` ...), each a whole word."""
-    body = "|".join(f"(?P<{prefix}{index}>{pattern})" for index, pattern in enumerate(patterns))
-    return re.compile(rf"(?<![\w@./&-])(?:{body})(?![\w@&-]|\.\w)", _I)
-
-
-_CLIENT_PATTERNS = tuple(_alternation("c", [p for _, p in tier]) for tier in _CLIENT_TIERS)
-_SIGNATURE_LINE = re.compile(r"^[ \t]*(?:sent from|get outlook for) [^\n]*$", _I | re.MULTILINE)
-
-
-def _client(text: str) -> str | None:
-    text = _SIGNATURE_LINE.sub("", text)  # "Sent from my iPhone" says where they wrote from
-    for tier, pattern in zip(_CLIENT_TIERS, _CLIENT_PATTERNS, strict=True):
-        match = pattern.search(text)
-        if match and match.lastgroup:
-            return tier[int(match.lastgroup[1:])][0].value
-    return None
+def _client(text: str, low: str) -> str | None:
+    if "sent from" in low or "get outlook for" in low:
+        low = _SIGNATURE_LINE.sub(lambda m: " " * len(m[0]), low)  # where they wrote from
+    best: tuple[int, str] | None = None
+    for (tier, client), start, _ in _CLIENTS.hits(low):
+        if best and best[0] <= tier:
+            continue
+        if low.startswith("cannot send mail", start) and not text.startswith(
+            "Cannot Send Mail", start
+        ):
+            continue  # "I cannot send mail" is not the iOS dialog's title
+        best = (tier, client)
+        if tier == 0:
+            break
+    return best[1] if best else None
 
 
 # -- ISP ---------------------------------------------------------------------------------------
 
-_ISPS: tuple[tuple[str, str], ...] = (
-    ("AOL", r"aol"),
-    ("Verizon", r"verizon(?: fios| wireless)?|fios"),
-    ("Comcast", r"comcast"),
-    ("Xfinity", r"xfinity"),
-    ("AT&T", r"at ?& ?t|at&amp;t|(?-i:ATT)"),
-    (
-        "Spectrum",
-        r"spectrum|charter (?:spectrum|communications)|time warner(?: cable)?|road ?runner",
-    ),
-    ("Virgin Media", r"virgin ?media|virgin (?:broadband|fibre|fiber|hub)"),
-    ("BT", r"british telecom|bt (?:broadband|hub|business|infinity|internet)|(?-i:BT)"),
-    ("TalkTalk", r"talk ?talk"),
-    ("Plusnet", r"plus ?net"),
-    ("Vodafone", r"vodafone"),
-    ("EE", r"(?-i:EE)"),
-    ("O2", r"(?-i:O2)"),
-    ("T-Mobile", r"t-? ?mobile"),
-    ("Telstra", r"telstra|bigpond"),
-    ("Optus", r"optus"),
-    ("CenturyLink", r"centurylink|century link"),
-    ("Windstream", r"windstream"),
-    ("Mediacom", r"mediacom"),
-    ("Suddenlink", r"suddenlink"),
-    ("EarthLink", r"earthlink"),
-    ("Starlink", r"starlink"),
-    ("Hyperoptic", r"hyperoptic"),
-    ("Deutsche Telekom", r"deutsche telekom|telekom"),
-    ("Zen Internet", r"zen internet"),
-    # Words as well as names: accepted only as a name (see _AMBIGUOUS).
-    ("Sky", r"sky"),
-    ("Three", r"three"),
-    ("Orange", r"orange"),
-    ("Cox", r"cox(?: communications)?"),
-    ("Frontier", r"frontier"),
-    ("Optimum", r"optimum"),
-    ("Rogers", r"rogers"),
-    ("Shaw", r"shaw"),
-    ("Bell", r"bell"),
+# Names that are also words (or people) count only as names; see _isp_ok.
+_UPPER, _WORD, _PERSON = "upper", "word", "person"
+_ISPS = Lexicon(
+    [
+        (("AOL", ""), "aol"),
+        (("Verizon", ""), "verizon(?: fios| wireless)?"),
+        (("Verizon", ""), "fios"),
+        (("Comcast", ""), "comcast"),
+        (("Xfinity", ""), "xfinity"),
+        (("AT&T", ""), "at ?& ?t"),
+        (("AT&T", ""), "at&amp;t"),
+        (("AT&T", _UPPER), "att"),
+        (("Spectrum", ""), "spectrum"),
+        (("Spectrum", ""), "charter (?:spectrum|communications)"),
+        (("Spectrum", ""), "time warner(?: cable)?"),
+        (("Spectrum", ""), "road ?runner"),
+        (("Virgin Media", ""), "virgin ?media"),
+        (("Virgin Media", ""), "virgin (?:broadband|fibre|fiber|hub)"),
+        (("BT", ""), "british telecom"),
+        (("BT", _UPPER), "bt"),
+        (("TalkTalk", ""), "talk ?talk"),
+        (("Plusnet", ""), "plus ?net"),
+        (("Vodafone", ""), "vodafone"),
+        (("EE", _UPPER), "ee"),
+        (("O2", _UPPER), "o2"),
+        (("T-Mobile", ""), "t-? ?mobile"),
+        (("Telstra", ""), "telstra"),
+        (("Telstra", ""), "bigpond"),
+        (("Optus", ""), "optus"),
+        (("CenturyLink", ""), "century ?link"),
+        (("Windstream", ""), "windstream"),
+        (("Mediacom", ""), "mediacom"),
+        (("Suddenlink", ""), "suddenlink"),
+        (("EarthLink", ""), "earthlink"),
+        (("Starlink", ""), "starlink"),
+        (("Hyperoptic", ""), "hyperoptic"),
+        (("Deutsche Telekom", ""), "deutsche telekom"),
+        (("Deutsche Telekom", ""), "telekom"),
+        (("Zen Internet", ""), "zen internet"),
+        (("Sky", _WORD), "sky"),
+        (("Three", _WORD), "three"),
+        (("Orange", _WORD), "orange"),
+        (("Cox", _PERSON), "cox"),
+        (("Frontier", _PERSON), "frontier"),
+        (("Optimum", _PERSON), "optimum"),
+        (("Rogers", _PERSON), "rogers"),
+        (("Shaw", _PERSON), "shaw"),
+        (("Bell", _PERSON), "bell"),
+    ],
+    joiners=_NAME_JOINERS,
+    whole_words=True,
 )
-_AMBIGUOUS = frozenset(
-    {"Sky", "Three", "Orange", "Cox", "Frontier", "Optimum", "Rogers", "Shaw", "Bell"}
-)
-_ISP_PATTERN = _alternation("i", [pattern for _, pattern in _ISPS])
 _ISP_NOUN = (
     r"(?:broadband|mobile|network|uk|isp|hub|router|fibre|fiber|4g|5g|sim|internet|wi-?fi"
     r"|home|business|connection|customer|communications|canada|block(?:s|ed|ing)?)"
 )
-_ISP_AFTER = re.compile(r"\s+(?:" + _ISP_NOUN + r"\b|(?:is|are) (?:my|our) (?:isp|provider))", _I)
+_ISP_AFTER = re.compile(r"\s+(?:" + _ISP_NOUN + r"\b|(?:is|are) (?:my|our) (?:isp|provider))")
 _ISP_BEFORE = re.compile(
     r"(?:\b(?:isp|provider|carrier|network|broadband|internet)(?: is| was|:)?"
-    r"|\b(?:with|via|through|on|using|use|from|to|switched to|customer of))\s*$",
-    _I,
+    r"|\b(?:with|via|through|on|using|use|from|to|switched to|customer of))\s*$"
 )
-_COUNTED = re.compile(r"\s+(?:times?|days?|hours?|weeks?|months?|years?|emails?|messages?)\b", _I)
+_COUNTED = re.compile(r"\s+(?:times?|days?|hours?|weeks?|months?|years?|emails?|messages?)\b")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:\n]\s*|[\"'(]\s*)$")
 
 
-def _isp_ok(text: str, name: str, start: int, end: int) -> bool:
-    """Words that are also ISP names count only when used as a name."""
-    word = text[start:end]
-    before, after = text[max(0, start - 30) : start], text[end : end + 40]
+def _isp_ok(text: str, low: str, mode: str, start: int, end: int) -> bool:
+    """Whether a name that is also a word (``Sky``, ``three``, ``EE``, ``Cox``) is the ISP."""
+    word, after = text[start:end], low[end : end + 40]
+    before = low[max(0, start - 30) : start]
     if _ISP_AFTER.match(after) or (word[:1].isupper() and _ISP_BEFORE.search(before)):
         return True
-    if not word[:1].isupper() or _COUNTED.match(after):
+    if mode == _UPPER:
+        return word.isupper()
+    if mode == _PERSON or not word[:1].isupper() or _COUNTED.match(after):
         return False
-    return not _SENTENCE_START.search(before) and not before.rstrip().lower().endswith("the")
+    return not _SENTENCE_START.search(before) and not before.rstrip().endswith("the")
 
 
-def _isp(text: str) -> str | None:
-    for match in _ISP_PATTERN.finditer(text):
-        if not match.lastgroup:
-            continue
-        name = _ISPS[int(match.lastgroup[1:])][0]
-        if name not in _AMBIGUOUS or _isp_ok(text, name, match.start(), match.end()):
+def _isp(text: str, low: str) -> str | None:
+    for (name, mode), start, end in _ISPS.hits(low):
+        if not mode or _isp_ok(text, low, mode, start, end):
             return name
     return None
 
@@ -235,58 +272,89 @@ def _isp(text: str) -> str | None:
 # -- port --------------------------------------------------------------------------------------
 
 MAIL_PORTS = frozenset({25, 26, 465, 587, 2525, 110, 143, 993, 995})
+_PORT_DIGITS = ("25", "26", "465", "587", "110", "143", "993", "995")
 _NUMBER_END = r"(?![\w%]|[.,:/-]\d)"
-_PORT_TIERS = (
+_COUNT_AFTER = r"(?!\s+(?:times?|minutes?|hours?|days?|emails?|messages?|users?)\b)"
+# Each tier's patterns start with a literal or a class, so re can skip ahead; a match must also
+# start a word (checked in _port). The earliest match in the first tier that has one wins.
+_PORT_TIERS: tuple[tuple[re.Pattern[str], ...], ...] = (
     # "port 587", "port: 25", "port number is 465", "ports 25 and 587"
-    re.compile(
-        r"\bports?(?:\s*(?:number|no\.?|#))?\s*(?:[:=]|is|of|to)?\s*(\d{2,4})" + _NUMBER_END, _I
+    (
+        re.compile(
+            r"ports?(?:\s*(?:number|no\.?|#))?\s*(?:[:=]|is|of|to)?\s*(\d\d{1,3})" + _NUMBER_END
+        ),
     ),
-    # "smtp.example.com:465", "SMTP 587", "outgoing (465)", "465/SSL", "587 with STARTTLS"
-    re.compile(
-        r"(?<=[a-z\]]):(\d{2,4})"
-        + _NUMBER_END
-        + r"|\b(?:smtp|outgoing|outbound|incoming|imap|pop3?|ssl|tls|starttls|submission)"
-        r"(?:\s+(?:server|mail))?\s*[:=(]?\s*(\d{2,4})"
-        + _NUMBER_END
-        + r"|(?<![\w.,:/#$£-])(\d{2,4})\s*(?:/|\(|with |using )?\s*(?:ssl|tls|starttls)\b",
-        _I,
+    # "smtp.example.com:465", "SMTP 587", "outgoing (465)", "465/SSL", "587 with STARTTLS",
+    # "they block 25", "telnet mail.example.com 25"
+    (
+        re.compile(r":(?<=[a-z\]]:)(\d\d{1,3})" + _NUMBER_END),
+        re.compile(
+            r"(?:smtp|outgoing|outbound|incoming|imap|pop3?|ssl|tls|starttls|submission)"
+            r"(?:\s+(?:server|mail))?\s*[:=(]?\s*(\d\d{1,3})" + _NUMBER_END + _COUNT_AFTER
+        ),
+        re.compile(r"(\d\d{1,3})\s*(?:/|\(|with |using )?\s*(?:ssl|tls|starttls)\b"),
+        re.compile(r"block(?:s|ed|ing)?\s+(?:port\s+)?(\d\d{1,3})" + _NUMBER_END + _COUNT_AFTER),
+        re.compile(r"telnet\s+[\w.\[\]-]{1,100}\s+(\d\d{1,3})" + _NUMBER_END),
     ),
-    # "25 is blocked", "using 26 instead"
-    re.compile(
-        r"(?<![\w.,:/#$£-])(\d{2,4})"
-        r"(?=\s+(?:is |are |was |being |gets? )?(?:blocked|closed|filtered))"
-        r"|\b(?:using|use|via|on|try|tried|trying|switch(?:ed)? to|change[ds]? to|instead of)"
-        r"\s+(\d{2,4})(?![\w%]|[.,:/-]\d|\s+(?:times?|minutes?|hours?|days?|emails?|messages?)\b)",
-        _I,
+    # "25 is blocked", "using 26 instead", "Outlook is set to 25"
+    (
+        re.compile(
+            r"(\d\d{1,3})(?=\s+(?:is |are |was |being |gets? )?(?:blocked|closed|filtered))"
+        ),
+        re.compile(
+            r"(?:using|use|via|on|try|tried|trying|switch(?:ed)? to|change[ds]? to|instead of"
+            r"|set to)"
+            r"\s+(\d\d{1,3})" + _NUMBER_END + _COUNT_AFTER
+        ),
     ),
 )
-_PORT_CONTEXT = re.compile(r"smtp|port|outgoing|outbound|server|ssl|tls|isp|blocked", _I)
+_PORT_CONTEXT = re.compile(
+    r"smtp|port|outgoing|outbound|server|ssl|tls|isp|blocked|telnet|outlook|thunderbird"
+)
+_PORT_GLUE = frozenset(".,:/#$£-_")
 
 
-def _port(text: str) -> int | None:
-    for tier, pattern in enumerate(_PORT_TIERS):
-        for match in pattern.finditer(text):
-            number = int(next(group for group in match.groups() if group))
-            if number not in MAIL_PORTS:
-                continue
-            if tier == 2 and not _PORT_CONTEXT.search(
-                text, max(0, match.start() - 60), match.end() + 60
-            ):
-                continue
-            return number
+def _first_port(low: str, pattern: re.Pattern[str], contextual: bool) -> tuple[int, int] | None:
+    for examined, match in enumerate(pattern.finditer(low)):
+        start = match.start()
+        if examined > 100:
+            break
+        if (
+            start
+            and low[start].isalnum()
+            and (low[start - 1].isalnum() or low[start - 1] in _PORT_GLUE)
+        ):
+            continue
+        number = int(next(group for group in match.groups() if group))
+        if number not in MAIL_PORTS:
+            continue
+        if contextual and not _PORT_CONTEXT.search(low, max(0, start - 60), match.end() + 60):
+            continue
+        return start, number
+    return None
+
+
+def _port(low: str) -> int | None:
+    if not any(number in low for number in _PORT_DIGITS):
+        return None
+    for tier, patterns in enumerate(_PORT_TIERS):
+        found = [hit for p in patterns if (hit := _first_port(low, p, tier == 2))]
+        if found:
+            return min(found)[1]
     return None
 
 
 def extract_entities(text: str) -> Entities:
     """Every entity found in ``text``; absent ones are ``None``."""
+    low = fold_case(text)
     reply = find_reply(text)
     email = _email(text)
     return Entities(
         domain=_domain(text) or (email.partition("@")[2] if email else None),
         email=email,
-        client=_client(text),
-        isp=_isp(text),
-        port=_port(text),
+        client=_client(text, low),
+        isp=_isp(text, low),
+        port=_port(low),
         smtp_code=reply.code if reply else None,
         enhanced_code=reply.enhanced if reply else None,
         reply_text=reply.text if reply else None,

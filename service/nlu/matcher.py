@@ -26,6 +26,7 @@ from service.nlu.tokens import stem, words
 
 FloatArray = npt.NDArray[np.float64]
 RERANK_EXAMPLES = 8
+TERM_CACHE_SIZE = 100_000
 
 
 def features(terms: Sequence[str]) -> Counter[str]:
@@ -59,6 +60,7 @@ class ExampleIndex:
         for text in self._texts:
             vocabulary.update(words(text))
         self.speller = Speller(vocabulary)
+        self._term_cache: dict[str, str] = {}
 
         example_features = [features(self.terms(text)) for text in self._texts]
         document_frequency: Counter[str] = Counter()
@@ -69,27 +71,32 @@ class ExampleIndex:
             term: math.log((1 + total) / (1 + df)) + 1.0 for term, df in document_frequency.items()
         }
 
-        postings: dict[str, tuple[list[int], list[float]]] = {}
-        centroids: dict[str, FloatArray] = {}
-        intent_sizes = np.bincount(self._labels, minlength=len(self.intents)).astype(np.float64)
+        # Postings live in one flat array, sorted by term, so a query gathers its
+        # terms' slices and sums them with one bincount.
+        postings: dict[str, list[tuple[int, float]]] = {}
         for example_id, counts in enumerate(example_features):
             for term, weight in self._weights(counts).items():
-                ids, values = postings.setdefault(term, ([], []))
-                ids.append(example_id)
-                values.append(weight)
-                row = centroids.setdefault(term, np.zeros(len(self.intents)))
-                row[self._labels[example_id]] += weight
-        self._postings = {
-            term: (np.array(ids, dtype=np.int64), np.array(values, dtype=np.float64))
-            for term, (ids, values) in postings.items()
-        }
-        norms = np.zeros(len(self.intents))
-        for row in centroids.values():
-            row /= intent_sizes
-            norms += row * row
-        norms = np.sqrt(norms)
+                postings.setdefault(term, []).append((example_id, weight))
+        self._term_ids = {term: i for i, term in enumerate(postings)}
+        flat_ids: list[int] = []
+        flat_weights: list[float] = []
+        starts: list[int] = []
+        centroids = np.zeros((len(postings), len(self.intents)))
+        for row, entries in enumerate(postings.values()):
+            starts.append(len(flat_ids))
+            for example_id, weight in entries:
+                flat_ids.append(example_id)
+                flat_weights.append(weight)
+                centroids[row, self._labels[example_id]] += weight
+        self._posting_start = np.array(starts, dtype=np.int64)
+        self._posting_length = np.diff(np.append(self._posting_start, len(flat_ids)))
+        self._flat_ids = np.array(flat_ids, dtype=np.int64)
+        self._flat_weights = np.array(flat_weights, dtype=np.float64)
+        intent_sizes = np.bincount(self._labels, minlength=len(self.intents)).astype(np.float64)
+        centroids /= intent_sizes
+        norms = np.sqrt((centroids * centroids).sum(axis=0))
         norms[norms == 0] = 1.0
-        self._centroids = {term: row / norms for term, row in centroids.items()}
+        self._centroids = centroids / norms
 
     @property
     def example_count(self) -> int:
@@ -97,7 +104,16 @@ class ExampleIndex:
 
     def terms(self, folded: str) -> list[str]:
         """Stemmed terms of folded text, unknown words corrected first."""
-        return [stem(self.speller.correct(word)) for word in words(folded)]
+        cache = self._term_cache
+        result: list[str] = []
+        for word in words(folded):
+            term = cache.get(word)
+            if term is None:
+                if len(cache) >= TERM_CACHE_SIZE:
+                    cache.clear()
+                term = cache[word] = stem(self.speller.correct(word))
+            result.append(term)
+        return result
 
     def _weights(self, counts: Counter[str]) -> dict[str, float]:
         weights = {
@@ -112,21 +128,30 @@ class ExampleIndex:
         """Score a folded message against every intent."""
         size = len(self.intents)
         query = self._weights(features(self.terms(folded)))
-        similarity = np.zeros(len(self._texts))
-        centroid = np.zeros(size)
-        for term, weight in query.items():
-            ids, values = self._postings[term]
-            similarity[ids] += weight * values
-            centroid += weight * self._centroids[term]
+        rows = [self._term_ids[term] for term in query]
+        if not rows:
+            zeros = np.zeros(size)
+            return MatchScores(nearest=zeros, centroid=zeros.copy(), overlap=zeros.copy())
+        weights = np.fromiter(query.values(), dtype=np.float64, count=len(rows))
+        row_index = np.array(rows, dtype=np.int64)
+        # Gather every posting of the query's terms without a Python loop.
+        lengths = self._posting_length[row_index]
+        ends = np.cumsum(lengths)
+        offsets = np.repeat(self._posting_start[row_index] - (ends - lengths), lengths)
+        positions = np.arange(ends[-1]) + offsets
+        similarity = np.bincount(
+            self._flat_ids[positions],
+            weights=self._flat_weights[positions] * np.repeat(weights, lengths),
+            minlength=len(self._texts),
+        )
+        centroid = weights @ self._centroids[row_index]
         nearest = np.maximum.reduceat(similarity, self._starts)
         overlap = np.zeros(size)
-        if query:
-            count = min(RERANK_EXAMPLES, len(self._texts))
-            best = np.argpartition(similarity, -count)[-count:]
-            for example_id in best:
-                if similarity[example_id] <= 0:
-                    continue
-                label = self._labels[example_id]
-                score = fuzz.token_set_ratio(folded, self._texts[example_id]) / 100.0
-                overlap[label] = max(overlap[label], score)
+        count = min(RERANK_EXAMPLES, len(self._texts))
+        for example_id in np.argpartition(similarity, -count)[-count:]:
+            if similarity[example_id] <= 0:
+                continue
+            label = self._labels[example_id]
+            score = fuzz.token_set_ratio(folded, self._texts[example_id]) / 100.0
+            overlap[label] = max(overlap[label], score)
         return MatchScores(nearest=nearest, centroid=np.clip(centroid, 0.0, 1.0), overlap=overlap)

@@ -20,9 +20,11 @@ _SIGNATURE = re.compile(r"^(-- ?|_{5,}|sent from my \w+.*)$", re.IGNORECASE)
 
 def fold(text: str) -> str:
     """NFKC, accents removed, case folded, whitespace collapsed."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = unicodedata.normalize("NFKC", text).casefold()
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+        text = unicodedata.normalize("NFKC", text)
+    text = text.casefold()
     return _WHITESPACE.sub(" ", text).strip()
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 
-_EMAIL = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
-_DOMAIN = re.compile(r"\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,8}[a-z]{2,24}\b")
-_ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+# One pass: runs of word characters joined by . @ + - (so addresses and host
+# names stay whole); each chunk is then classified.
+_CHUNK = re.compile(r"[a-z0-9_]+(?:[.@+-][a-z0-9_]+)*")
+_ENHANCED = re.compile(r"([245])\.(\d{1,3})\.(\d{1,3})")
+_HOST = re.compile(r"(?:[a-z0-9-]+\.)+[a-z]{2,24}")
 _WORD = re.compile(r"[a-z0-9_]+")
 _SUFFIXES = ("ing", "ed", "es", "s")
 
@@ -28,16 +30,21 @@ def stem(word: str) -> str:
     return word
 
 
-def placeholders(folded: str) -> str:
-    """Replace emails, enhanced codes and domains with placeholder words."""
-    folded = _EMAIL.sub(" zzemail ", folded)
-    folded = _ENHANCED.sub(lambda m: f" x{m[1]}_{m[2]}_{m[3]} ", folded)
-    return _DOMAIN.sub(" zzdomain ", folded)
-
-
 def words(folded: str) -> list[str]:
-    """The raw words of folded text, after placeholders."""
-    return _WORD.findall(placeholders(folded))
+    """The words of folded text, with emails, hosts and enhanced codes as placeholders."""
+    result: list[str] = []
+    for chunk in _CHUNK.findall(folded):
+        if chunk.isalnum():
+            result.append(chunk)
+        elif "@" in chunk:
+            result.append("zzemail")
+        elif (code := _ENHANCED.fullmatch(chunk)) is not None:
+            result.append(f"x{code[1]}_{code[2]}_{code[3]}")
+        elif "." in chunk and _HOST.fullmatch(chunk):
+            result.append("zzdomain")
+        else:
+            result.extend(_WORD.findall(chunk))
+    return result
 
 
 def terms(folded: str) -> list[str]:
