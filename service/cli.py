@@ -3,6 +3,7 @@
 relaydesk serve --host 127.0.0.1 --port 8000
 relaydesk check-kb
 relaydesk eval ../shared/eval/dev.jsonl --json --errors errors.json
+relaydesk diagnose example.com --json
 """
 
 from __future__ import annotations
@@ -58,6 +59,19 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _diagnose(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from service.api.deps import diagnostics_config
+    from service.diagnostics import Diagnostician
+    from service.diagnostics.report import format_diagnosis
+
+    diagnostician = Diagnostician(diagnostics_config(get_settings()))
+    diagnosis = asyncio.run(diagnostician.run(args.domain))
+    print(diagnosis.model_dump_json(indent=2) if args.json else format_diagnosis(diagnosis))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="relaydesk", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -76,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.add_argument("--errors", metavar="FILE", help="write every miss with its scores")
     evaluate.set_defaults(handler=_eval)
+
+    diagnose = commands.add_parser("diagnose", help="run the live DNS and SMTP checks")
+    diagnose.add_argument("domain", help="the customer's domain, e.g. example.com")
+    diagnose.add_argument("--json", action="store_true", help="print the API's JSON")
+    diagnose.set_defaults(handler=_diagnose)
 
     # subcommands: add new ones above this line
     return parser
