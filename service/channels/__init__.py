@@ -1,0 +1,1 @@
+"""Adapters to outside systems: helpdesk APIs, webhooks, the outbox worker."""

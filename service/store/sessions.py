@@ -1,0 +1,238 @@
+"""Conversation sessions and their transcripts.
+
+Every function takes the caller's SQLAlchemy ``session`` and leaves the commit
+to the caller (``with sessions.begin() as session: ...``). ``save_session`` is
+optimistic: it only writes when the row is still at ``expected_version``::
+
+    convo = get_session(session=s, session_id=sid)
+    ...  # run the dialogue engine on convo.state
+    save_session(session=s, session_id=sid, state=new_state, status=SessionStatus.ACTIVE,
+                 turns=convo.turns + 1, expected_version=convo.version)   # may raise Conflict
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from service.errors import Conflict, NotFound
+from service.redact import mask_secrets
+from service.store.db import insert_ignoring_conflict, new_id, rowcount, utcnow
+from service.store.enums import Channel, Role, SessionStatus
+from service.store.tables import Conversation, Message
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRecord:
+    id: str
+    channel: Channel
+    external_ref: str | None
+    state: dict[str, Any]
+    status: SessionStatus
+    turns: int
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRecord:
+    session_id: str
+    turn: int
+    role: Role
+    text: str
+    intent: str | None
+    confidence: float | None
+    created_at: datetime
+
+
+def _conversation(row: Conversation) -> ConversationRecord:
+    return ConversationRecord(
+        id=row.id,
+        channel=Channel(row.channel),
+        external_ref=row.external_ref,
+        state=row.state,
+        status=SessionStatus(row.status),
+        turns=row.turns,
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def create_session(
+    *,
+    session: Session,
+    channel: Channel,
+    external_ref: str | None = None,
+    state: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> ConversationRecord:
+    """A new active session at version 1 with no turns."""
+    now = now or utcnow()
+    row = Conversation(
+        id=new_id(),
+        channel=channel,
+        external_ref=external_ref,
+        state=state or {},
+        status=SessionStatus.ACTIVE,
+        turns=0,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return _conversation(row)
+
+
+def get_session(*, session: Session, session_id: str) -> ConversationRecord | None:
+    """The session, or None when it does not exist (or was purged)."""
+    query = select(Conversation).where(Conversation.id == session_id)
+    row = session.execute(query.execution_options(populate_existing=True)).scalar()
+    return _conversation(row) if row else None
+
+
+def get_session_by_ref(
+    *, session: Session, channel: Channel, external_ref: str
+) -> ConversationRecord | None:
+    """The session bound to an outside conversation (a Chatwoot id, a ticket id)."""
+    query = select(Conversation).where(
+        Conversation.channel == channel, Conversation.external_ref == external_ref
+    )
+    row = session.execute(query.execution_options(populate_existing=True)).scalar()
+    return _conversation(row) if row else None
+
+
+def ensure_session_by_ref(
+    *, session: Session, channel: Channel, external_ref: str, now: datetime | None = None
+) -> ConversationRecord:
+    """The session bound to ``external_ref``, created if missing; race-safe.
+
+    Two concurrent webhooks for one new Chatwoot conversation get one session.
+    """
+    now = now or utcnow()
+    values = {
+        "id": new_id(),
+        "channel": str(channel),
+        "external_ref": external_ref,
+        "state": {},
+        "status": str(SessionStatus.ACTIVE),
+        "turns": 0,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+    insert_ignoring_conflict(session, Conversation, values)
+    found = get_session_by_ref(session=session, channel=channel, external_ref=external_ref)
+    if found is None:  # purged between our insert and read
+        raise Conflict(f"session for {channel}:{external_ref} vanished; retry")
+    return found
+
+
+def save_session(
+    *,
+    session: Session,
+    session_id: str,
+    state: dict[str, Any],
+    status: SessionStatus,
+    turns: int,
+    expected_version: int,
+    now: datetime | None = None,
+) -> ConversationRecord:
+    """Write the engine's new state if nobody wrote since ``expected_version``.
+
+    Raises ``Conflict`` when another process saved first, ``NotFound`` when
+    the session is gone.
+    """
+    now = now or utcnow()
+    result = session.execute(
+        update(Conversation)
+        .where(Conversation.id == session_id, Conversation.version == expected_version)
+        .values(
+            state=state,
+            status=status,
+            turns=turns,
+            version=Conversation.version + 1,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if rowcount(result) != 1:
+        current = get_session(session=session, session_id=session_id)
+        if current is None:
+            raise NotFound(f"session {session_id} not found")
+        raise Conflict(
+            f"session {session_id} is at version {current.version}, not {expected_version}"
+        )
+    saved = get_session(session=session, session_id=session_id)
+    if saved is None:  # unreachable: we hold the row's write lock
+        raise NotFound(f"session {session_id} not found")
+    return saved
+
+
+def add_message(
+    *,
+    session: Session,
+    session_id: str,
+    turn: int,
+    role: Role,
+    text: str,
+    intent: str | None = None,
+    confidence: float | None = None,
+    now: datetime | None = None,
+) -> MessageRecord:
+    """Append a transcript line; ``text`` is masked with ``mask_secrets`` first."""
+    row = Message(
+        session_id=session_id,
+        turn=turn,
+        role=role,
+        text=mask_secrets(text),
+        intent=intent,
+        confidence=confidence,
+        created_at=now or utcnow(),
+    )
+    session.add(row)
+    session.flush()
+    return _message(row)
+
+
+def _message(row: Message) -> MessageRecord:
+    return MessageRecord(
+        session_id=row.session_id,
+        turn=row.turn,
+        role=Role(row.role),
+        text=row.text,
+        intent=row.intent,
+        confidence=row.confidence,
+        created_at=row.created_at,
+    )
+
+
+def transcript(*, session: Session, session_id: str) -> list[MessageRecord]:
+    """The session's messages in the order they were added."""
+    rows = session.execute(
+        select(Message).where(Message.session_id == session_id).order_by(Message.id)
+    ).scalars()
+    return [_message(row) for row in rows]
+
+
+def purge_older_than(*, session: Session, days: int, now: datetime | None = None) -> int:
+    """Delete sessions last updated more than ``days`` ago, with their messages
+    and feedback; return how many sessions went. Escalations keep their snapshot."""
+    if days < 0:
+        raise ValueError("days must not be negative")
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    # Messages and feedback go with their session: ON DELETE CASCADE, which
+    # make_engine switches on for SQLite too (PRAGMA foreign_keys).
+    result = session.execute(delete(Conversation).where(Conversation.updated_at < cutoff))
+    return rowcount(result)
+
+
+def count_sessions(*, session: Session) -> int:
+    """How many sessions are stored."""
+    return session.execute(select(func.count()).select_from(Conversation)).scalar_one()
