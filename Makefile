@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := nsd unbound chromium
+APT_PACKAGES := nsd unbound
 
 .PHONY: serve test system-deps lint
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,13 +10,22 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from service import __version__
-from service.api import classify, health
+from service.api import chat, classify, diagnose, health, helpdesk
+from service.api.deps import diagnostics_config
 from service.api.errors import install_error_handlers
+from service.channels.outbox_worker import OutboxWorker
+from service.conversations import ESCALATION_EVENT, Conversations
+from service.diagnostics import Diagnostician
+from service.helpdesk import Helpdesk
 from service.kb import load_knowledge_base
 from service.nlu.classifier import Classifier
+from service.ratelimit import RateLimiter
 from service.settings import Settings, get_settings
+from service.store import make_engine, make_session_factory, migrate
 
 log = logging.getLogger(__name__)
+
+SHUTDOWN_GRACE_S = 30.0
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -28,18 +38,55 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         threshold=settings.confidence_threshold,
         ambiguity_threshold=settings.ambiguity_threshold,
     )
+    diagnostics = diagnostics_config(settings)  # a bad CIDR or resolver fails the start
+    diagnose_limiter = RateLimiter.parse(settings.diagnostics_rate_limit)
+    chat_limiter = RateLimiter.parse(settings.chat_rate_limit)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        migrate(settings.database_url)
+        engine = make_engine(settings.database_url)
+        sessions = make_session_factory(engine)
+        diagnostician = Diagnostician(diagnostics)
+        secrets = (
+            {ESCALATION_EVENT: settings.escalation_webhook_secret}
+            if settings.escalation_webhook_secret
+            else {}
+        )
+        worker = OutboxWorker(sessions, signing_secrets=secrets)
+        worker_task = asyncio.create_task(worker.run(), name="outbox-worker")
+
         app.state.knowledge_base = knowledge_base
         app.state.classifier = classifier
-        log.info("knowledge base loaded: %d intents", len(knowledge_base.intents))
-        yield
+        app.state.db_sessions = sessions
+        app.state.diagnostician = diagnostician
+        app.state.diagnose_limiter = diagnose_limiter
+        app.state.chat_limiter = chat_limiter
+        app.state.helpdesk = Helpdesk(sessions)
+        app.state.conversations = Conversations(
+            sessions=sessions,
+            classifier=classifier,
+            kb=knowledge_base,
+            diagnostician=diagnostician if settings.diagnostics_enabled else None,
+            escalation_webhook_url=settings.escalation_webhook_url,
+            on_enqueue=worker.wake,
+        )
+        log.info("ready: %d intents, database %s", len(knowledge_base.intents), engine.url)
+        try:
+            yield
+        finally:
+            worker.stop()
+            try:
+                await asyncio.wait_for(worker_task, SHUTDOWN_GRACE_S)
+            except TimeoutError:
+                log.warning("outbox worker did not stop within %.0f s", SHUTDOWN_GRACE_S)
+            await worker.aclose()
+            await diagnostician.aclose()
+            engine.dispose()
 
     app = FastAPI(title="RelayDesk", version=__version__, lifespan=lifespan)
     app.dependency_overrides[get_settings] = lambda: settings
     install_error_handlers(app)
-    app.include_router(health.router)
-    app.include_router(classify.router)
-    # routers: add new channel routers above this line
+    for router in (health.router, classify.router, diagnose.router, chat.router, helpdesk.router):
+        app.include_router(router)
     return app

@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     chat_rate_limit: str = "30/minute"
     webhook_secret: str | None = None
     escalation_webhook_url: str | None = None
+    escalation_webhook_secret: str | None = None
 
     @field_validator(
         "provider_nameserver_domains",

@@ -7,6 +7,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from support.databases import (  # noqa: E402, F401 - fixtures for every test package
+    database_url,
+    db_engine,
+    db_sessions,
+    migrated_url,
+    postgres_server,
+)
 
 from service.kb import KnowledgeBase, load_knowledge_base
 from service.main import create_app

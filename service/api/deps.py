@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
+from sqlalchemy.orm import Session, sessionmaker
 
+from service.conversations import Conversations
+from service.diagnostics import Diagnostician, DiagnosticsConfig
+from service.errors import Forbidden, NotAuthenticated
 from service.kb import KnowledgeBase
 from service.nlu.classifier import Classifier
+from service.ratelimit import RateLimiter
 from service.settings import Settings, get_settings
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -33,3 +39,70 @@ def client_address(request: Request) -> str:
 
 
 ClientAddressDep = Annotated[str, Depends(client_address)]
+
+
+def diagnostics_config(settings: Settings) -> DiagnosticsConfig:
+    """The diagnostics' plain configuration; checks never see ``Settings``."""
+    return DiagnosticsConfig.build(
+        provider_nameserver_domains=settings.provider_nameserver_domains,
+        provider_mail_hosts=settings.provider_mail_hosts,
+        provider_mail_networks=settings.provider_mail_networks,
+        resolvers=settings.dns_resolvers,
+        allowed_networks=settings.diagnostics_allowed_networks,
+        smtp_ports=settings.smtp_ports(),
+        authoritative_port=settings.dns_authoritative_port,
+        helo_name=settings.smtp_helo_name,
+        budget_s=settings.diagnostics_budget_s,
+        cache_ttl_s=settings.diagnostics_cache_ttl_s,
+        enabled=settings.diagnostics_enabled,
+    )
+
+
+def get_diagnostician(request: Request) -> Diagnostician:
+    diagnostician: Diagnostician = request.app.state.diagnostician
+    return diagnostician
+
+
+def get_diagnose_limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.diagnose_limiter
+    return limiter
+
+
+DiagnosticianDep = Annotated[Diagnostician, Depends(get_diagnostician)]
+DiagnoseLimiterDep = Annotated[RateLimiter, Depends(get_diagnose_limiter)]
+
+
+def get_conversations(request: Request) -> Conversations:
+    conversations: Conversations = request.app.state.conversations
+    return conversations
+
+
+def get_db_sessions(request: Request) -> sessionmaker[Session]:
+    sessions: sessionmaker[Session] = request.app.state.db_sessions
+    return sessions
+
+
+def get_chat_limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.chat_limiter
+    return limiter
+
+
+ConversationsDep = Annotated[Conversations, Depends(get_conversations)]
+DbSessionsDep = Annotated[sessionmaker[Session], Depends(get_db_sessions)]
+ChatLimiterDep = Annotated[RateLimiter, Depends(get_chat_limiter)]
+
+
+def require_api_key(
+    settings: SettingsDep, authorization: Annotated[str | None, Header()] = None
+) -> str:
+    """The helpdesk's key from ``Authorization: Bearer <key>``: 401 without, 403 if wrong."""
+    scheme, _, key = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise NotAuthenticated("send 'Authorization: Bearer <api key>'")
+    presented = key.strip().encode()
+    if not any(hmac.compare_digest(presented, known.encode()) for known in settings.api_keys):
+        raise Forbidden("this API key is not valid")
+    return key.strip()
+
+
+ApiKeyDep = Annotated[str, Depends(require_api_key)]

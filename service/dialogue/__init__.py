@@ -1,0 +1,1 @@
+"""The pure conversation engine: ``(state, understanding, findings) -> Turn``."""
