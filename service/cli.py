@@ -4,6 +4,7 @@ relaydesk serve --host 127.0.0.1 --port 8000
 relaydesk check-kb
 relaydesk eval ../shared/eval/dev.jsonl --json --errors errors.json
 relaydesk diagnose example.com --json
+relaydesk purge --older-than 90
 """
 
 from __future__ import annotations
@@ -72,6 +73,31 @@ def _diagnose(args: argparse.Namespace) -> int:
     return 0
 
 
+def _purge(args: argparse.Namespace) -> int:
+    from service.store import make_engine, make_session_factory, migrate
+    from service.store.deliveries import purge_deliveries_older_than
+    from service.store.sessions import purge_older_than
+
+    url = get_settings().database_url
+    migrate(url)
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            removed = purge_older_than(session=session, days=args.older_than)
+            purge_deliveries_older_than(session=session, days=args.older_than)
+    finally:
+        engine.dispose()
+    print(f"removed {removed} conversations last active more than {args.older_than} days ago")
+    return 0
+
+
+def _days(value: str) -> int:
+    days = int(value)
+    if days < 1:
+        raise argparse.ArgumentTypeError("must be a whole number of days, at least 1")
+    return days
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="relaydesk", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -95,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     diagnose.add_argument("domain", help="the customer's domain, e.g. example.com")
     diagnose.add_argument("--json", action="store_true", help="print the API's JSON")
     diagnose.set_defaults(handler=_diagnose)
+
+    purge = commands.add_parser("purge", help="delete old conversations and transcripts")
+    purge.add_argument("--older-than", type=_days, required=True, metavar="DAYS")
+    purge.set_defaults(handler=_purge)
 
     # subcommands: add new ones above this line
     return parser

@@ -14,6 +14,7 @@ from support.databases import (  # noqa: E402, F401 - fixtures for every test pa
     migrated_url,
     postgres_server,
 )
+from support.fixtures import lab, lab_trust  # noqa: E402, F401 - one DNS/SMTP lab per session
 
 from service.kb import KnowledgeBase, load_knowledge_base
 from service.main import create_app
@@ -22,6 +23,13 @@ from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 INTENTS = ROOT / "intents"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything that uses the loopback lab needs nsd and unbound: mark it ``dns``."""
+    for item in items:
+        if "lab" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.dns)
 
 
 @pytest.fixture(scope="session")

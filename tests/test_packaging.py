@@ -5,18 +5,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.serve import RELAYDESK as RELAYDESK_SCRIPT
+from support.serve import free_port, serving
 
 ROOT = Path(__file__).resolve().parent.parent
-RELAYDESK = [str(Path(sys.executable).parent / "relaydesk")]  # the console script
+RELAYDESK = [RELAYDESK_SCRIPT]
 
 
 def test_dockerfile_passes_hadolint() -> None:
@@ -37,41 +37,10 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_the_test_one() -> None:
     assert "make test" in (ROOT / ".ci" / "run").read_text()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "RELAYDESK_DATABASE_URL": f"sqlite:///{tmp_path}/serve.db"}
-    process = subprocess.Popen(
-        [*RELAYDESK, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                assert process.stderr is not None
-                pytest.fail(f"relaydesk serve exited: {process.stderr.read().decode()}")
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.1)
+    with serving({"RELAYDESK_DATABASE_URL": f"sqlite:///{tmp_path}/serve.db"}, cwd=tmp_path) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if process.stderr:
-            process.stderr.close()
 
 
 def test_serve_answers_healthz_and_classify(served: str) -> None:
@@ -91,7 +60,7 @@ def test_serve_refuses_to_start_with_a_broken_knowledge_base(tmp_path: Path) -> 
     shutil.copytree(ROOT / "intents", intents)
     (intents / "relay.auth.yaml").write_text("id: relay.auth\ntitle: [\n")
     result = subprocess.run(
-        [*RELAYDESK, "serve", "--port", str(_free_port())],
+        [*RELAYDESK, "serve", "--port", str(free_port())],
         env={**os.environ, "RELAYDESK_INTENTS_DIR": str(intents)},
         capture_output=True,
         text=True,

@@ -170,16 +170,18 @@ class _Engine:
         return ordered
 
     def _findings(self, rung: str) -> list[str]:
+        """What the checks found that bears on this rung, in plain words."""
         if self.diagnosis is None:
             return []
-        lines: list[str] = []
-        for cause in self.diagnosis.causes:
-            if str(cause.intent) == rung and cause.evidence:
-                lines.append(f"I checked {self.diagnosis.domain}: " + " ".join(cause.evidence))
-        if not lines and self.fresh_diagnosis and rung not in DNS_RUNGS and self._dns_looks_fine():
+        domain = self.diagnosis.domain
+        lines = [
+            f"I checked {domain}: " + " ".join(cause.evidence)
+            for cause in self.diagnosis.causes
+            if str(cause.intent) == rung and cause.evidence
+        ]
+        if self.fresh_diagnosis and rung not in DNS_RUNGS and self._dns_looks_fine():
             lines.append(
-                f"I checked {self.diagnosis.domain}: its mail records point at our servers, "
-                "so DNS is not the problem."
+                f"The mail records of {domain} point at our servers, so DNS is not the problem."
             )
         return lines
 
