@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from service.errors import Conflict, NotFound
@@ -150,7 +150,7 @@ def save_session(
     the session is gone.
     """
     now = now or utcnow()
-    result = session.execute(
+    row = session.execute(
         update(Conversation)
         .where(Conversation.id == session_id, Conversation.version == expected_version)
         .values(
@@ -160,19 +160,27 @@ def save_session(
             version=Conversation.version + 1,
             updated_at=now,
         )
+        .returning(Conversation.channel, Conversation.external_ref, Conversation.created_at)
         .execution_options(synchronize_session=False)
-    )
-    if rowcount(result) != 1:
+    ).first()
+    if row is None:
         current = get_session(session=session, session_id=session_id)
         if current is None:
             raise NotFound(f"session {session_id} not found")
         raise Conflict(
             f"session {session_id} is at version {current.version}, not {expected_version}"
         )
-    saved = get_session(session=session, session_id=session_id)
-    if saved is None:  # unreachable: we hold the row's write lock
-        raise NotFound(f"session {session_id} not found")
-    return saved
+    return ConversationRecord(
+        id=session_id,
+        channel=Channel(row.channel),
+        external_ref=row.external_ref,
+        state=state,
+        status=status,
+        turns=turns,
+        version=expected_version + 1,
+        created_at=row.created_at,
+        updated_at=now,
+    )
 
 
 def add_message(
@@ -187,7 +195,7 @@ def add_message(
     now: datetime | None = None,
 ) -> MessageRecord:
     """Append a transcript line; ``text`` is masked with ``mask_secrets`` first."""
-    row = Message(
+    record = MessageRecord(
         session_id=session_id,
         turn=turn,
         role=role,
@@ -196,9 +204,19 @@ def add_message(
         confidence=confidence,
         created_at=now or utcnow(),
     )
-    session.add(row)
-    session.flush()
-    return _message(row)
+    # A Core insert: the ORM's unit of work costs more than the write itself here.
+    session.execute(
+        insert(Message.__table__).values(
+            session_id=record.session_id,
+            turn=record.turn,
+            role=record.role,
+            text=record.text,
+            intent=record.intent,
+            confidence=record.confidence,
+            created_at=record.created_at,
+        )
+    )
+    return record
 
 
 def _message(row: Message) -> MessageRecord:
