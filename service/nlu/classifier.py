@@ -11,12 +11,12 @@ says it is; a softmax turns the scores into confidences::
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from service.kb import KnowledgeBase
+from service.nlu.cues import Cue
 from service.nlu.entities import extract_entities
 from service.nlu.fallback import decide
 from service.nlu.matcher import ExampleIndex, FloatArray
@@ -62,12 +62,6 @@ class Weights:
     temperature: float = 0.1
 
 
-@dataclass(frozen=True)
-class _Cue:
-    pattern: re.Pattern[str]
-    weight: float
-
-
 def _bias_vector(intents: list[str], bias: dict[str, float]) -> FloatArray:
     vector = np.zeros(len(intents))
     for i, intent in enumerate(intents):
@@ -83,7 +77,7 @@ class Classifier:
     def __init__(
         self,
         index: ExampleIndex,
-        cues: dict[str, list[_Cue]],
+        cues: list[Cue],
         *,
         threshold: float,
         ambiguity_threshold: float,
@@ -94,7 +88,7 @@ class Classifier:
         self.threshold = threshold
         self.ambiguity_threshold = ambiguity_threshold
         self.weights = weights
-        self._cues = [(self.intents.index(i), cue) for i, group in cues.items() for cue in group]
+        self._cues = cues
         self._no_clue = self.intents.index(NO_CLUE_INTENT)
         self._clue_positions = frozenset(
             i for i, intent in enumerate(self.intents) if intent.startswith("relay.")
@@ -119,12 +113,14 @@ class Classifier:
             for intent in kb.intents.values()
             for example in intent.examples
         ]
-        cues = {
-            intent.id: [_Cue(re.compile(cue.pattern), cue.weight) for cue in intent.cues]
+        index = ExampleIndex(labelled)
+        cues = [
+            Cue.compile(index.intents.index(intent.id), cue.weight, cue.pattern)
             for intent in kb.intents.values()
-        }
+            for cue in intent.cues
+        ]
         return cls(
-            ExampleIndex(labelled),
+            index,
             cues,
             threshold=threshold,
             ambiguity_threshold=ambiguity_threshold,
@@ -137,10 +133,10 @@ class Classifier:
         match = self.index.match(folded)
         score = w.nearest * match.nearest + w.centroid * match.centroid + w.overlap * match.overlap
         clue = False
-        for position, cue in self._cues:
-            if cue.pattern.search(folded):
-                score[position] += cue.weight
-                clue = clue or (position in self._clue_positions and cue.weight > 0)
+        for cue in self._cues:
+            if cue.matches(folded):
+                score[cue.position] += cue.weight
+                clue = clue or (cue.position in self._clue_positions and cue.weight > 0)
         if clue:
             score[self._no_clue] -= CLUE_PENALTY
         if entities.isp:
@@ -166,7 +162,8 @@ class Classifier:
         order = np.argsort(-confidence)
         top, second = float(confidence[order[0]]), float(confidence[order[1]])
         intent = self.intents[order[0]]
-        return Understanding(
+        # Everything here is already typed and checked: construct without re-validating.
+        return Understanding.model_construct(
             text=text,
             intent=intent,
             confidence=round(top, 4),
@@ -178,7 +175,9 @@ class Classifier:
                 ambiguity_threshold=self.ambiguity_threshold,
             ),
             alternatives=[
-                Scored(intent=self.intents[i], confidence=round(float(confidence[i]), 4))
+                Scored.model_construct(
+                    intent=self.intents[i], confidence=round(float(confidence[i]), 4)
+                )
                 for i in order[1 : 1 + ALTERNATIVES]
             ],
             entities=entities,

@@ -206,7 +206,7 @@ def add_message(
     )
     # A Core insert: the ORM's unit of work costs more than the write itself here.
     session.execute(
-        insert(Message.__table__).values(
+        insert(Message).values(
             session_id=record.session_id,
             turn=record.turn,
             role=record.role,
