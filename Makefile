@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := nsd unbound
+APT_PACKAGES := nsd unbound chromium
 
 .PHONY: serve test system-deps lint
 
@@ -20,7 +20,7 @@ system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
-	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
+	  apt-get update -qq && apt-get install -y -qq $$missing; \
 	fi
 
 lint: $(BIN)/relaydesk

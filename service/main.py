@@ -8,9 +8,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
 from service import __version__
-from service.api import chat, classify, diagnose, health, helpdesk
+from service.api import chat, classify, diagnose, health, helpdesk, web
 from service.api.deps import diagnostics_config
 from service.api.errors import install_error_handlers
 from service.channels.outbox_worker import OutboxWorker
@@ -87,6 +88,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="RelayDesk", version=__version__, lifespan=lifespan)
     app.dependency_overrides[get_settings] = lambda: settings
     install_error_handlers(app)
-    for router in (health.router, classify.router, diagnose.router, chat.router, helpdesk.router):
+    if settings.cors_origins:  # the widget on other sites; by default same-origin only
+        app.add_middleware(CORSMiddleware, **web.cors_options(settings.cors_origins))
+    for router in (
+        health.router,
+        classify.router,
+        diagnose.router,
+        chat.router,
+        helpdesk.router,
+        web.router,
+    ):
         app.include_router(router)
     return app

@@ -13,7 +13,8 @@ import re
 
 from pydantic import BaseModel, ConfigDict
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+# Braces are not Markdown; leaving them alone keeps the {reference} placeholder intact.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>()#+!|~])")
 
 
 class QuickReply(BaseModel):
