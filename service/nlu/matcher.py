@@ -25,7 +25,7 @@ from service.nlu.spelling import Speller
 from service.nlu.tokens import stem, words
 
 FloatArray = npt.NDArray[np.float64]
-RERANK_EXAMPLES = 8
+RERANK_EXAMPLES = 4
 TERM_CACHE_SIZE = 100_000
 
 
