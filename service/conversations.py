@@ -9,11 +9,9 @@ threads (one hop to load, one to store); diagnostics are awaited in between::
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -23,20 +21,19 @@ from service.diagnostics.models import Diagnosis
 from service.dialogue.engine import domain_to_check, respond, with_reference
 from service.dialogue.state import ConversationState, Stage, Turn
 from service.errors import DiagnosticError, InvalidDomain, NotFound
+from service.escalating import ESCALATION_EVENT, escalation_payload, open_escalation
 from service.kb import KnowledgeBase
 from service.nlu.classifier import Classifier
 from service.nlu.understanding import Understanding
 from service.store import Channel, Role, SessionStatus
-from service.store import escalations as escalation_store
 from service.store import feedback as feedback_store
-from service.store import outbox as outbox_store
 from service.store import sessions as session_store
 from service.store.escalations import EscalationRecord
 from service.store.sessions import ConversationRecord
 
 log = logging.getLogger(__name__)
 
-ESCALATION_EVENT = "escalation.created"
+__all__ = ["ESCALATION_EVENT", "ChatOutcome", "Conversations", "escalation_payload"]
 
 
 @dataclass(frozen=True)
@@ -47,36 +44,16 @@ class ChatOutcome:
     escalation: EscalationRecord | None
 
 
+StoredHook = Callable[[Session, ChatOutcome], None]
+"""Called with the open transaction and the turn's outcome, just before it commits."""
+
+
 def _status(turn: Turn) -> SessionStatus:
     if turn.state.stage is Stage.ESCALATED:
         return SessionStatus.ESCALATED
     if turn.state.stage is Stage.RESOLVED:
         return SessionStatus.RESOLVED
     return SessionStatus.ACTIVE
-
-
-def escalation_payload(record: EscalationRecord) -> dict[str, Any]:
-    """An escalation as the helpdesk REST API and the outbound notice show it."""
-    return {
-        "id": record.id,
-        "reference": record.reference,
-        "status": str(record.status),
-        "reason": record.reason,
-        "intent": record.intent,
-        "confidence": record.confidence,
-        "entities": record.entities,
-        "transcript": record.transcript,
-        "diagnostics": record.diagnostics,
-        "steps_tried": record.steps_tried,
-        "channel": str(record.channel),
-        "session_id": record.session_id,
-        "created_at": record.created_at.isoformat(),
-        "updated_at": record.updated_at.isoformat(),
-        "claimed_by": record.claimed_by,
-        "claimed_at": record.claimed_at.isoformat() if record.claimed_at else None,
-        "resolved_at": record.resolved_at.isoformat() if record.resolved_at else None,
-        "resolution_note": record.resolution_note,
-    }
 
 
 class Conversations:
@@ -107,8 +84,13 @@ class Conversations:
         domain: str | None = None,
         client: str | None = None,
         channel: Channel = Channel.CHAT,
+        external_ref: str | None = None,
+        on_stored: StoredHook | None = None,
     ) -> ChatOutcome:
-        record = await run_in_threadpool(self._load, session_id, channel)
+        """One turn. ``external_ref`` binds the session to an outside conversation (a
+        Chatwoot conversation); ``on_stored`` runs inside the storing transaction, so
+        what it writes (outgoing messages) commits with the turn or not at all."""
+        record = await run_in_threadpool(self._load, session_id, channel, external_ref)
         state = (
             ConversationState.model_validate(record.state) if record.state else ConversationState()
         )
@@ -116,10 +98,11 @@ class Conversations:
         diagnosis = await self._diagnose(domain_to_check(state, understanding, domain))
         turn = respond(state, understanding, diagnosis, kb=self._kb, client=client, domain=domain)
         outcome = await run_in_threadpool(
-            self._store, record, message, understanding, turn, diagnosis
+            self._store, record, message, understanding, turn, diagnosis, on_stored
         )
-        if outcome.escalation is not None and self._webhook_url and self._on_enqueue:
-            self._on_enqueue()  # deliver the escalation notice now, not at the next poll
+        wrote = on_stored is not None or (outcome.escalation is not None and self._webhook_url)
+        if wrote and self._on_enqueue:
+            self._on_enqueue()  # deliver what was queued now, not at the next poll
         return outcome
 
     def record_feedback(self, *, session_id: str, helpful: bool, comment: str | None) -> None:
@@ -140,8 +123,14 @@ class Conversations:
             log.info("diagnostics skipped for %r: %s", domain, exc)
             return None
 
-    def _load(self, session_id: str | None, channel: Channel) -> ConversationRecord:
+    def _load(
+        self, session_id: str | None, channel: Channel, external_ref: str | None
+    ) -> ConversationRecord:
         with self._sessions.begin() as session:
+            if external_ref is not None:
+                return session_store.ensure_session_by_ref(
+                    session=session, channel=channel, external_ref=external_ref
+                )
             if session_id:
                 found = session_store.get_session(session=session, session_id=session_id)
                 if found is not None:
@@ -155,6 +144,7 @@ class Conversations:
         understanding: Understanding,
         turn: Turn,
         diagnosis: Diagnosis | None,
+        on_stored: StoredHook | None,
     ) -> ChatOutcome:
         state = turn.state
         number = state.turn
@@ -186,10 +176,13 @@ class Conversations:
                 turns=number,
                 expected_version=record.version,
             )
-        final = turn.model_copy(update={"state": state, "reply": reply})
-        return ChatOutcome(
-            session_id=record.id, turn=final, diagnosis=diagnosis, escalation=escalation
-        )
+            final = turn.model_copy(update={"state": state, "reply": reply})
+            outcome = ChatOutcome(
+                session_id=record.id, turn=final, diagnosis=diagnosis, escalation=escalation
+            )
+            if on_stored is not None:
+                on_stored(session, outcome)
+        return outcome
 
     def _escalate(
         self,
@@ -198,36 +191,16 @@ class Conversations:
         understanding: Understanding,
         turn: Turn,
     ) -> EscalationRecord:
-        history = session_store.transcript(session=session, session_id=record.id)
         diagnosis = turn.state.diagnosis
-        escalation = escalation_store.create_escalation(
-            session=session,
+        return open_escalation(
+            session,
             session_id=record.id,
             channel=record.channel,
             reason=str(turn.escalate),
             intent=turn.state.topic or understanding.intent,
             confidence=understanding.confidence,
             entities=understanding.entities.model_dump(mode="json"),
-            transcript=[
-                {
-                    "turn": m.turn,
-                    "role": str(m.role),
-                    "text": m.text,
-                    "intent": m.intent,
-                    "at": m.created_at.isoformat(),
-                }
-                for m in history
-            ],
             diagnostics=diagnosis.model_dump(mode="json") if diagnosis else None,
             steps_tried=list(turn.state.tried),
+            webhook_url=self._webhook_url,
         )
-        if self._webhook_url:
-            outbox_store.enqueue(
-                session=session,
-                kind=ESCALATION_EVENT,
-                target_url=self._webhook_url,
-                body=json.dumps(
-                    {"event": ESCALATION_EVENT, "escalation": escalation_payload(escalation)}
-                ),
-            )
-        return escalation

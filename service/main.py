@@ -11,9 +11,10 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from service import __version__
-from service.api import chat, classify, diagnose, health, helpdesk, web
+from service.api import chat, chatwoot, classify, diagnose, health, helpdesk, tickets, web
 from service.api.deps import diagnostics_config
 from service.api.errors import install_error_handlers
+from service.channels.chatwoot_bot import CHATWOOT_TURN, ChatwootBot, chatwoot_api_headers
 from service.channels.outbox_worker import OutboxWorker
 from service.conversations import ESCALATION_EVENT, Conversations
 from service.diagnostics import Diagnostician
@@ -23,6 +24,7 @@ from service.nlu.classifier import Classifier
 from service.ratelimit import RateLimiter
 from service.settings import Settings, get_settings
 from service.store import make_engine, make_session_factory, migrate
+from service.tickets.desk import TicketDesk
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +56,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.escalation_webhook_secret
             else {}
         )
-        worker = OutboxWorker(sessions, signing_secrets=secrets)
-        worker_task = asyncio.create_task(worker.run(), name="outbox-worker")
+        worker = OutboxWorker(
+            sessions,
+            signing_secrets=secrets,
+            kind_headers=chatwoot_api_headers(settings.chatwoot_bot_token),
+        )
 
         app.state.knowledge_base = knowledge_base
         app.state.classifier = classifier
@@ -72,6 +77,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             escalation_webhook_url=settings.escalation_webhook_url,
             on_enqueue=worker.wake,
         )
+        app.state.ticket_desk = TicketDesk(
+            sessions=sessions,
+            classifier=classifier,
+            kb=knowledge_base,
+            diagnostician=diagnostician if settings.diagnostics_enabled else None,
+            escalation_webhook_url=settings.escalation_webhook_url,
+            on_enqueue=worker.wake,
+        )
+        app.state.chatwoot_bot = None
+        if settings.chatwoot_base_url:
+            app.state.chatwoot_bot = ChatwootBot(
+                sessions=sessions,
+                conversations=app.state.conversations,
+                kb=knowledge_base,
+                base_url=settings.chatwoot_base_url,
+                on_enqueue=worker.wake,
+            )
+            worker.register(CHATWOOT_TURN, app.state.chatwoot_bot.run_turn)
+        worker_task = asyncio.create_task(worker.run(), name="outbox-worker")
         log.info("ready: %d intents, database %s", len(knowledge_base.intents), engine.url)
         try:
             yield
@@ -97,6 +121,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         chat.router,
         helpdesk.router,
         web.router,
+        tickets.router,
+        chatwoot.router,
     ):
         app.include_router(router)
     return app

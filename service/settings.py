@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     escalation_webhook_url: str | None = None
     escalation_webhook_secret: str | None = None
 
+    # Helpdesk channels: signed ticket webhooks and the Chatwoot agent bot.
+    webhook_max_body_bytes: int = Field(default=1_000_000, ge=1_024)
+    chatwoot_base_url: str | None = None
+    chatwoot_bot_token: str | None = None
+    chatwoot_webhook_secret: str | None = None
+
     @field_validator(
         "provider_nameserver_domains",
         "provider_mail_hosts",

@@ -18,6 +18,12 @@ Rows of a kind in ``signing_secrets`` are signed::
 
     X-RelayDesk-Timestamp: 1767000000
     X-RelayDesk-Signature: sha256=<hex HMAC-SHA256 of "1767000000.<body>">
+
+``kind_headers`` adds headers to every row whose kind starts with a prefix
+(``{"chatwoot.": {"api_access_token": token}}``), so credentials stay out of
+the database. Rows of a kind in ``handlers`` are not POSTed: the handler runs
+in-process instead (durable background jobs, e.g. a Chatwoot turn), with the
+same leases, retries and backoff; any exception it raises is a retryable failure.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ import hmac
 import logging
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
 import httpx
@@ -43,6 +49,8 @@ DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 SIGNATURE_HEADER = "X-RelayDesk-Signature"
 TIMESTAMP_HEADER = "X-RelayDesk-Timestamp"
 RETRYABLE_4XX = frozenset({408, 425, 429})
+
+Handler = Callable[[OutboxRecord], Awaitable[None]]
 
 
 def sign(secret: str, timestamp: str | int, body: str | bytes) -> str:
@@ -89,6 +97,8 @@ class OutboxWorker:
         *,
         client: httpx.AsyncClient | None = None,
         signing_secrets: Mapping[str, str] | None = None,
+        kind_headers: Mapping[str, Mapping[str, str]] | None = None,
+        handlers: Mapping[str, Handler] | None = None,
         max_attempts: int = 8,
         base_delay_s: float = 2.0,
         max_delay_s: float = 900.0,
@@ -101,6 +111,8 @@ class OutboxWorker:
         self._own_client = client is None
         self._client = client or httpx.AsyncClient(timeout=DEFAULT_TIMEOUT)
         self._secrets = dict(signing_secrets or {})
+        self._kind_headers = {k: dict(v) for k, v in (kind_headers or {}).items()}
+        self._handlers = dict(handlers or {})
         self._max_attempts = max_attempts
         self._base_delay_s = base_delay_s
         self._max_delay_s = max_delay_s
@@ -112,6 +124,10 @@ class OutboxWorker:
         self._rng = rng or random.Random()
         self._wake = asyncio.Event()
         self._stopping = False
+
+    def register(self, kind: str, handler: Handler) -> None:
+        """Run ``handler`` for rows of ``kind`` instead of POSTing them."""
+        self._handlers[kind] = handler
 
     def wake(self) -> None:
         """Look for due rows now instead of at the next poll (call from the loop)."""
@@ -164,7 +180,7 @@ class OutboxWorker:
 
     async def _attempt(self, row: OutboxRecord) -> None:
         try:
-            await asyncio.wait_for(self._post(row), self._deadline_s)
+            await asyncio.wait_for(self._deliver(row), self._deadline_s)
         except DeliveryFailed as exc:
             await asyncio.to_thread(self._failed, row, exc)
         except TimeoutError:
@@ -172,9 +188,24 @@ class OutboxWorker:
             await asyncio.to_thread(self._failed, row, failure)
         else:
             await asyncio.to_thread(self._sent, row)
+            self._wake.set()  # rows held back until this one was sent are due now
+
+    async def _deliver(self, row: OutboxRecord) -> None:
+        handler = self._handlers.get(row.kind)
+        if handler is None:
+            await self._post(row)
+            return
+        try:
+            await handler(row)
+        except Exception as exc:
+            log.exception("outbox %s (%s): handler failed", row.id, row.kind)
+            raise DeliveryFailed(f"{type(exc).__name__}: {exc}", retryable=True) from exc
 
     async def _post(self, row: OutboxRecord) -> None:
         headers = {"Content-Type": "application/json", **row.headers}
+        for prefix, extra in self._kind_headers.items():
+            if row.kind.startswith(prefix):
+                headers.update(extra)
         secret = self._secrets.get(row.kind)
         if secret is not None:
             timestamp = str(int(time.time()))

@@ -13,6 +13,12 @@ row whose worker died while ``sending`` is claimed again once the lease runs
 out. ``attempts`` counts claims and doubles as a fencing token: ``mark_*``
 only succeed for the attempt that is current, so a late worker cannot
 overwrite a newer attempt's outcome.
+
+Ordering is opt-in: a row enqueued with ``after=<id>`` is not due until that
+row is sent (or dead — a hand-off must not hang on a failed note)::
+
+    note = enqueue(session=s, kind="chatwoot.note", target_url=..., body=...)
+    enqueue(session=s, kind="chatwoot.toggle", target_url=..., body=..., after=note.id)
 """
 
 from __future__ import annotations
@@ -20,8 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from service.store.db import is_postgres, new_id, rowcount, utcnow
 from service.store.enums import OutboxStatus
@@ -29,6 +35,7 @@ from service.store.tables import OutboxMessage
 
 DEFAULT_LEASE = timedelta(seconds=60)
 _IN_FLIGHT = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+_FINISHED = (OutboxStatus.SENT, OutboxStatus.DEAD)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +51,7 @@ class OutboxRecord:
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
+    after_id: str | None = None
 
 
 def _record(row: OutboxMessage) -> OutboxRecord:
@@ -59,6 +67,7 @@ def _record(row: OutboxMessage) -> OutboxRecord:
         last_error=row.last_error,
         created_at=row.created_at,
         sent_at=row.sent_at,
+        after_id=row.after_id,
     )
 
 
@@ -70,9 +79,11 @@ def enqueue(
     body: str,
     headers: dict[str, str] | None = None,
     not_before: datetime | None = None,
+    after: str | None = None,
     now: datetime | None = None,
 ) -> OutboxRecord:
-    """Add a pending request (``body`` is sent as-is, JSON unless headers say otherwise)."""
+    """Add a pending request (``body`` is sent as-is, JSON unless headers say otherwise);
+    with ``after``, only once the row with that id is sent or dead."""
     now = now or utcnow()
     row = OutboxMessage(
         id=new_id(),
@@ -84,6 +95,7 @@ def enqueue(
         attempts=0,
         next_attempt_at=not_before or now,
         created_at=now,
+        after_id=after,
     )
     session.add(row)
     session.flush()
@@ -120,17 +132,26 @@ def claim_due(
 ) -> list[OutboxRecord]:
     """Lease up to ``limit`` due rows for delivery; commit right after.
 
-    Due: pending with ``next_attempt_at <= now``, or sending with an expired
-    lease. Two processes never get the same row: ``FOR UPDATE SKIP LOCKED``
-    on PostgreSQL, a compare-and-set UPDATE per row on SQLite. Expired leases
-    already at ``max_attempts`` are marked dead instead.
+    Due: pending with ``next_attempt_at <= now`` (and its ``after`` row
+    finished), or sending with an expired lease. Two processes never get the
+    same row: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, a compare-and-set
+    UPDATE per row on SQLite. Expired leases already at ``max_attempts`` are
+    marked dead instead.
     """
     now = now or utcnow()
     if max_attempts is not None:
         _bury_exhausted(session, max_attempts, now)
+    before = aliased(OutboxMessage)
+    predecessor_done = exists().where(
+        before.id == OutboxMessage.after_id, before.status.in_(_FINISHED)
+    )
     due = (
         select(OutboxMessage.id, OutboxMessage.status, OutboxMessage.attempts)
-        .where(OutboxMessage.status.in_(_IN_FLIGHT), OutboxMessage.next_attempt_at <= now)
+        .where(
+            OutboxMessage.status.in_(_IN_FLIGHT),
+            OutboxMessage.next_attempt_at <= now,
+            or_(OutboxMessage.after_id.is_(None), predecessor_done),
+        )
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
     )

@@ -198,3 +198,5 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Sent only once this row is sent (or dead): "the note, then the toggle".
+    after_id: Mapped[str | None] = mapped_column(String(32))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,6 +33,8 @@ class Recorder:
     statuses: list[int] = field(default_factory=list)
     """Status codes to answer with, one per request; 200 when the list runs out."""
     reply: dict[str, Any] = field(default_factory=dict)
+    respond: Callable[[Recorded], Any] | None = None
+    """Builds the JSON body for each request (e.g. shaped like the real API's); else ``reply``."""
 
 
 @contextmanager
@@ -54,7 +56,9 @@ def recording_server() -> Iterator[Recorder]:
                     )
                 )
                 status = recorder.statuses.pop(0) if recorder.statuses else 200
-            payload = json.dumps(recorder.reply).encode()
+                recorded = recorder.requests[-1]
+            answer = recorder.respond(recorded) if recorder.respond else recorder.reply
+            payload = json.dumps(answer).encode()
             self.send_response(status)
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(payload)))
