@@ -31,7 +31,7 @@ def test_classify_contract(client: TestClient) -> None:
     assert ENTITY_FIELDS <= set(body["entities"])
     assert body["entities"]["client"] == "outlook"
     assert body["entities"]["smtp_code"] == "550"
-    assert 1 <= len(body["alternatives"]) <= 3
+    assert 0 < len(body["alternatives"]) <= 3
     assert all(a["confidence"] <= body["confidence"] for a in body["alternatives"])
     article = body["article"]
     assert article["intent"] == "relay.auth"

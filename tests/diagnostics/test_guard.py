@@ -62,21 +62,22 @@ REFUSED = [
     ("2002:c0a8:101::1", "private network address embedded in an IPv6 address (6to4)"),
     ("::127.0.0.1", "loopback address embedded in an IPv6 address (IPv4-compatible)"),
     ("::10.0.0.1", "private network address embedded in an IPv6 address (IPv4-compatible)"),
-    ("::8.8.8.8", "deprecated IPv4-compatible"),
+    ("::5.45.9.17", "deprecated IPv4-compatible"),
 ]
 
 ALLOWED = [
-    "8.8.8.8",
-    "1.1.1.1",
+    # Public addresses (the guard only classifies them; nothing is sent anywhere).
+    "5.45.9.17",
+    "81.2.69.160",
     "93.184.216.34",
     "100.63.255.255",  # just below CGNAT
     "100.128.0.0",  # just above CGNAT
     "172.32.0.1",  # just above 172.16/12
     "2606:4700:4700::1111",
     "2a00:1450:4001:80b::200e",
-    "64:ff9b::808:808",  # NAT64 of a public address
-    "::ffff:8.8.8.8",  # IPv4-mapped public address
-    "2002:808:808::1",  # 6to4 of a public address
+    "64:ff9b::52d:911",  # NAT64 of a public address (5.45.9.17)
+    "::ffff:5.45.9.17",  # IPv4-mapped public address
+    "2002:52d:911::1",  # 6to4 of a public address
 ]
 
 
