@@ -97,6 +97,7 @@ class ExampleIndex:
         norms = np.sqrt((centroids * centroids).sum(axis=0))
         norms[norms == 0] = 1.0
         self._centroids = centroids / norms
+        self._row_idf = np.array([self._idf[term] for term in postings], dtype=np.float64)
 
     @property
     def example_count(self) -> int:
@@ -124,16 +125,28 @@ class ExampleIndex:
         norm = math.sqrt(sum(value * value for value in weights.values())) or 1.0
         return {term: value / norm for term, value in weights.items()}
 
+    def _query(self, folded: str) -> tuple[npt.NDArray[np.int64], FloatArray]:
+        """The query's known terms (as index rows) and their normalised TF-IDF weights."""
+        get = self._term_ids.get
+        rows: list[int] = []
+        counts: list[int] = []
+        for term, count in features(self.terms(folded)).items():
+            row = get(term)
+            if row is not None:
+                rows.append(row)
+                counts.append(count)
+        row_index = np.array(rows, dtype=np.int64)
+        weights = (1.0 + np.log(np.array(counts, dtype=np.float64))) * self._row_idf[row_index]
+        norm = float(np.sqrt(weights @ weights)) or 1.0
+        return row_index, weights / norm
+
     def match(self, folded: str) -> MatchScores:
         """Score a folded message against every intent."""
         size = len(self.intents)
-        query = self._weights(features(self.terms(folded)))
-        rows = [self._term_ids[term] for term in query]
-        if not rows:
+        row_index, weights = self._query(folded)
+        if not len(row_index):
             zeros = np.zeros(size)
             return MatchScores(nearest=zeros, centroid=zeros.copy(), overlap=zeros.copy())
-        weights = np.fromiter(query.values(), dtype=np.float64, count=len(rows))
-        row_index = np.array(rows, dtype=np.int64)
         # Gather every posting of the query's terms without a Python loop.
         lengths = self._posting_length[row_index]
         ends = np.cumsum(lengths)
@@ -148,10 +161,11 @@ class ExampleIndex:
         nearest = np.maximum.reduceat(similarity, self._starts)
         overlap = np.zeros(size)
         count = min(RERANK_EXAMPLES, len(self._texts))
-        for example_id in np.argpartition(similarity, -count)[-count:]:
-            if similarity[example_id] <= 0:
-                continue
-            label = self._labels[example_id]
-            score = fuzz.token_set_ratio(folded, self._texts[example_id]) / 100.0
-            overlap[label] = max(overlap[label], score)
+        best = np.argpartition(similarity, -count)[-count:]
+        for example_id, label, score in zip(
+            best.tolist(), self._labels[best].tolist(), similarity[best].tolist(), strict=True
+        ):
+            if score > 0:
+                ratio = fuzz.token_set_ratio(folded, self._texts[example_id]) / 100.0
+                overlap[label] = max(overlap[label], ratio)
         return MatchScores(nearest=nearest, centroid=np.clip(centroid, 0.0, 1.0), overlap=overlap)
