@@ -94,7 +94,8 @@ async def run(port: int, clients: int, seconds: float, think_s: float) -> None:
         f"in {elapsed:.1f} s, errors {len(errors)}"
     )
     print(
-        f"p50 {percentile(latencies, 50):.1f} ms   p99 {percentile(latencies, 99):.1f} ms   "
+        f"p50 {percentile(latencies, 50):.1f} ms   p90 {percentile(latencies, 90):.1f} ms   "
+        f"p99 {percentile(latencies, 99):.1f} ms   "
         f"turns/s {len(latencies) / elapsed:.0f}"
     )
 

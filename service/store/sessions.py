@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Row, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from service.errors import Conflict, NotFound
@@ -90,11 +90,40 @@ def create_session(
     return _conversation(row)
 
 
+_CONVERSATIONS = cast(Table, Conversation.__table__)
+_SELECT_BY_ID = select(_CONVERSATIONS).where(_CONVERSATIONS.c.id == bindparam("id"))
+_INSERT_MESSAGE = insert(cast(Table, Message.__table__))
+_SAVE = (
+    update(_CONVERSATIONS)
+    .where(
+        _CONVERSATIONS.c.id == bindparam("session_id"),
+        _CONVERSATIONS.c.version == bindparam("expected_version"),
+    )
+    .values(version=_CONVERSATIONS.c.version + 1)
+    .returning(_CONVERSATIONS.c.channel, _CONVERSATIONS.c.external_ref, _CONVERSATIONS.c.created_at)
+)
+
+
+def _conversation_row(row: Row[Any]) -> ConversationRecord:
+    return ConversationRecord(
+        id=row.id,
+        channel=Channel(row.channel),
+        external_ref=row.external_ref,
+        state=row.state,
+        status=SessionStatus(row.status),
+        turns=row.turns,
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
 def get_session(*, session: Session, session_id: str) -> ConversationRecord | None:
     """The session, or None when it does not exist (or was purged)."""
-    query = select(Conversation).where(Conversation.id == session_id)
-    row = session.execute(query.execution_options(populate_existing=True)).scalar()
-    return _conversation(row) if row else None
+    # Core, not ORM: a chat turn reads its session every time, and the ORM's identity
+    # map and object loading cost more than the query.
+    row = session.connection().execute(_SELECT_BY_ID, {"id": session_id}).first()
+    return _conversation_row(row) if row else None
 
 
 def get_session_by_ref(
@@ -150,19 +179,21 @@ def save_session(
     the session is gone.
     """
     now = now or utcnow()
-    row = session.execute(
-        update(Conversation)
-        .where(Conversation.id == session_id, Conversation.version == expected_version)
-        .values(
-            state=state,
-            status=status,
-            turns=turns,
-            version=Conversation.version + 1,
-            updated_at=now,
+    row = (
+        session.connection()
+        .execute(
+            _SAVE,
+            {
+                "session_id": session_id,
+                "expected_version": expected_version,
+                "state": state,
+                "status": status,
+                "turns": turns,
+                "updated_at": now,
+            },
         )
-        .returning(Conversation.channel, Conversation.external_ref, Conversation.created_at)
-        .execution_options(synchronize_session=False)
-    ).first()
+        .first()
+    )
     if row is None:
         current = get_session(session=session, session_id=session_id)
         if current is None:
@@ -205,16 +236,17 @@ def add_message(
         created_at=now or utcnow(),
     )
     # A Core insert: the ORM's unit of work costs more than the write itself here.
-    session.execute(
-        insert(Message).values(
-            session_id=record.session_id,
-            turn=record.turn,
-            role=record.role,
-            text=record.text,
-            intent=record.intent,
-            confidence=record.confidence,
-            created_at=record.created_at,
-        )
+    session.connection().execute(
+        _INSERT_MESSAGE,
+        {
+            "session_id": record.session_id,
+            "turn": record.turn,
+            "role": record.role,
+            "text": record.text,
+            "intent": record.intent,
+            "confidence": record.confidence,
+            "created_at": record.created_at,
+        },
     )
     return record
 
