@@ -59,6 +59,8 @@ async def client_loop(
     errors: list[int],
     think_s: float = 0.0,
 ) -> None:
+    # People do not all press Enter at the same instant: spread the first turns.
+    await asyncio.sleep(random.uniform(0, think_s))
     while time.monotonic() < stop_at:
         session = None
         for message in SCRIPT:
