@@ -50,7 +50,8 @@ class MessageRecord:
     created_at: datetime
 
 
-def _conversation(row: Conversation) -> ConversationRecord:
+def _conversation(row: Conversation | Row[Any]) -> ConversationRecord:
+    """A record from an ORM object or a Core row of the conversations table."""
     return ConversationRecord(
         id=row.id,
         channel=Channel(row.channel),
@@ -104,26 +105,12 @@ _SAVE = (
 )
 
 
-def _conversation_row(row: Row[Any]) -> ConversationRecord:
-    return ConversationRecord(
-        id=row.id,
-        channel=Channel(row.channel),
-        external_ref=row.external_ref,
-        state=row.state,
-        status=SessionStatus(row.status),
-        turns=row.turns,
-        version=row.version,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
-
-
 def get_session(*, session: Session, session_id: str) -> ConversationRecord | None:
     """The session, or None when it does not exist (or was purged)."""
     # Core, not ORM: a chat turn reads its session every time, and the ORM's identity
     # map and object loading cost more than the query.
     row = session.connection().execute(_SELECT_BY_ID, {"id": session_id}).first()
-    return _conversation_row(row) if row else None
+    return _conversation(row) if row else None
 
 
 def get_session_by_ref(
