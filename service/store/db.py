@@ -22,7 +22,9 @@ driver. A ``?options=-csearch_path%3D<schema>`` query selects a schema.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -104,10 +106,28 @@ def _serialise_transactions(engine: Engine) -> None:
     event.listen(engine, "rollback", release)
 
 
+def _enable_wal(cursor: sqlite3.Cursor) -> None:
+    """Switch the file to WAL (a no-op once it is), riding out concurrent first opens.
+
+    The switch needs an exclusive lock and SQLite reports a conflict at once
+    instead of waiting ``busy_timeout``, so two processes creating one database
+    file can collide here; the mode persists in the file, so a retry succeeds.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
+
+
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _enable_wal(cursor)
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
