@@ -70,12 +70,31 @@ _ORDINARY = frozenset(
 )
 _TRAILING = ".,;:?)]}"
 
+# Text in which one of these occurs (after casefolding) may hold a secret; most
+# text holds none, and a substring test is far cheaper than the patterns.
+_PASSWORD_HINTS = (
+    "pass",
+    "pw",
+    "kennwort",
+    "contrase",
+    "clave",
+    "mdp",
+    "wachtwoord",
+    "senha",
+    "has",
+)
+
 
 def mask_secrets(text: str) -> str:
     """Return ``text`` with pasted passwords replaced by ``********``."""
-    text = _SMTP_AUTH.sub(_mask_value, text)
-    text = _URL_USERINFO.sub(_mask_value, text)
-    return _PASSWORD.sub(_mask_password, text)
+    folded = text.casefold()
+    if "auth" in folded:
+        text = _SMTP_AUTH.sub(_mask_value, text)
+    if "://" in folded:
+        text = _URL_USERINFO.sub(_mask_value, text)
+    if any(hint in folded for hint in _PASSWORD_HINTS):
+        text = _PASSWORD.sub(_mask_password, text)
+    return text
 
 
 def _mask_value(match: re.Match[str]) -> str:

@@ -70,3 +70,32 @@ def test_leaves_ordinary_text_alone(text: str) -> None:
 @pytest.mark.parametrize(("text", "expected"), MASKED)
 def test_masking_is_idempotent(text: str, expected: str) -> None:
     assert mask_secrets(expected) == expected
+
+
+@pytest.mark.parametrize(
+    "keyword",
+    [
+        "password",
+        "passwd",
+        "passcode",
+        "passphrase",
+        "pwd",
+        "pw",
+        "passwort",
+        "kennwort",
+        "contraseña",
+        "contrasena",
+        "clave",
+        "mot de passe",
+        "mdp",
+        "wachtwoord",
+        "senha",
+        "hasło",
+        "haslo",
+        "pass",
+    ],
+)
+def test_every_keyword_is_masked_in_any_case(keyword: str) -> None:
+    # The cheap substring check in front of the patterns must not skip any keyword.
+    for written in (keyword, keyword.upper(), keyword.title()):
+        assert mask_secrets(f"{written}: Tr0ub4dor") == f"{written}: ********"
