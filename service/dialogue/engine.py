@@ -98,7 +98,11 @@ class _Engine:
         diagnosis: Diagnosis | None,
         kb: KnowledgeBase,
     ) -> None:
-        self.s = state.model_copy(deep=True)
+        # The engine appends to these lists and reassigns everything else; a
+        # shallow copy with fresh lists leaves the caller's state untouched.
+        self.s = state.model_copy(
+            update={"ladder": [*state.ladder], "tried": [*state.tried], "asked": [*state.asked]}
+        )
         self.u = understanding
         if diagnosis is not None:
             self.s.diagnosis = diagnosis

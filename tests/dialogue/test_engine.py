@@ -222,3 +222,20 @@ def test_html_is_escaped(kb: KnowledgeBase) -> None:
         kb, ConversationState(), understood("<img src=x onerror=alert(1)>", "chat.greeting")
     )
     assert "<img" not in turn.reply.html
+
+
+def test_respond_leaves_the_given_state_untouched(kb: KnowledgeBase) -> None:
+    # Pure: the caller's state (and the lists in it) must read the same afterwards.
+    state = ConversationState()
+    for u in [
+        understood("550 relay not permitted", "relay.unknown_cause"),
+        understood("outlook", "out_of_scope", client="outlook"),
+        understood("still failing", "chat.deny"),
+        understood("still failing", "chat.deny"),
+    ]:
+        before = state.model_copy(deep=True)
+        turn = step(kb, state, u)
+        assert state == before
+        assert turn.state.turn == state.turn + 1
+        state = turn.state
+    assert state.tried and state.asked
