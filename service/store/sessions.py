@@ -12,6 +12,7 @@ optimistic: it only writes when the row is still at ``expected_version``::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -50,6 +51,21 @@ class MessageRecord:
     created_at: datetime
 
 
+_CONVERSATIONS = cast(Table, Conversation.__table__)
+_INSERT_CONVERSATION = insert(_CONVERSATIONS)
+_SELECT_BY_ID = select(_CONVERSATIONS).where(_CONVERSATIONS.c.id == bindparam("id"))
+_INSERT_MESSAGE = insert(cast(Table, Message.__table__))
+_SAVE = (
+    update(_CONVERSATIONS)
+    .where(
+        _CONVERSATIONS.c.id == bindparam("session_id"),
+        _CONVERSATIONS.c.version == bindparam("expected_version"),
+    )
+    .values(version=_CONVERSATIONS.c.version + 1)
+    .returning(_CONVERSATIONS.c.channel, _CONVERSATIONS.c.external_ref, _CONVERSATIONS.c.created_at)
+)
+
+
 def _conversation(row: Conversation | Row[Any]) -> ConversationRecord:
     """A record from an ORM object or a Core row of the conversations table."""
     return ConversationRecord(
@@ -65,44 +81,68 @@ def _conversation(row: Conversation | Row[Any]) -> ConversationRecord:
     )
 
 
+def new_session(
+    *, channel: Channel, external_ref: str | None = None, now: datetime | None = None
+) -> ConversationRecord:
+    """A session that exists only in memory until ``create_session`` stores it.
+
+    Its version is 0: a chat turn that starts a conversation writes the row
+    once, with the turn, instead of creating it first and updating it after.
+    """
+    now = now or utcnow()
+    return ConversationRecord(
+        id=new_id(),
+        channel=channel,
+        external_ref=external_ref,
+        state={},
+        status=SessionStatus.ACTIVE,
+        turns=0,
+        version=0,
+        created_at=now,
+        updated_at=now,
+    )
+
+
 def create_session(
     *,
     session: Session,
     channel: Channel,
     external_ref: str | None = None,
     state: dict[str, Any] | None = None,
+    status: SessionStatus = SessionStatus.ACTIVE,
+    turns: int = 0,
+    session_id: str | None = None,
+    created_at: datetime | None = None,
     now: datetime | None = None,
 ) -> ConversationRecord:
-    """A new active session at version 1 with no turns."""
+    """Store a new session at version 1 (``session_id`` defaults to a new id)."""
     now = now or utcnow()
-    row = Conversation(
-        id=new_id(),
+    record = ConversationRecord(
+        id=session_id or new_id(),
         channel=channel,
         external_ref=external_ref,
         state=state or {},
-        status=SessionStatus.ACTIVE,
-        turns=0,
+        status=status,
+        turns=turns,
         version=1,
-        created_at=now,
+        created_at=created_at or now,
         updated_at=now,
     )
-    session.add(row)
-    session.flush()
-    return _conversation(row)
-
-
-_CONVERSATIONS = cast(Table, Conversation.__table__)
-_SELECT_BY_ID = select(_CONVERSATIONS).where(_CONVERSATIONS.c.id == bindparam("id"))
-_INSERT_MESSAGE = insert(cast(Table, Message.__table__))
-_SAVE = (
-    update(_CONVERSATIONS)
-    .where(
-        _CONVERSATIONS.c.id == bindparam("session_id"),
-        _CONVERSATIONS.c.version == bindparam("expected_version"),
+    session.connection().execute(
+        _INSERT_CONVERSATION,
+        {
+            "id": record.id,
+            "channel": str(record.channel),
+            "external_ref": record.external_ref,
+            "state": record.state,
+            "status": str(record.status),
+            "turns": record.turns,
+            "version": record.version,
+            "created_at": record.created_at,
+            "updated_at": record.updated_at,
+        },
     )
-    .values(version=_CONVERSATIONS.c.version + 1)
-    .returning(_CONVERSATIONS.c.channel, _CONVERSATIONS.c.external_ref, _CONVERSATIONS.c.created_at)
-)
+    return record
 
 
 def get_session(*, session: Session, session_id: str) -> ConversationRecord | None:
@@ -201,6 +241,48 @@ def save_session(
     )
 
 
+def message_record(
+    *,
+    session_id: str,
+    turn: int,
+    role: Role,
+    text: str,
+    intent: str | None = None,
+    confidence: float | None = None,
+    now: datetime | None = None,
+) -> MessageRecord:
+    """A transcript line ready to store, ``text`` masked with ``mask_secrets``."""
+    return MessageRecord(
+        session_id=session_id,
+        turn=turn,
+        role=role,
+        text=mask_secrets(text),
+        intent=intent,
+        confidence=confidence,
+        created_at=now or utcnow(),
+    )
+
+
+def add_messages(*, session: Session, records: Sequence[MessageRecord]) -> None:
+    """Append transcript lines (built by ``message_record``) in one statement."""
+    # Core, not ORM: the unit of work costs more than the write itself here.
+    session.connection().execute(
+        _INSERT_MESSAGE,
+        [
+            {
+                "session_id": record.session_id,
+                "turn": record.turn,
+                "role": record.role,
+                "text": record.text,
+                "intent": record.intent,
+                "confidence": record.confidence,
+                "created_at": record.created_at,
+            }
+            for record in records
+        ],
+    )
+
+
 def add_message(
     *,
     session: Session,
@@ -212,29 +294,17 @@ def add_message(
     confidence: float | None = None,
     now: datetime | None = None,
 ) -> MessageRecord:
-    """Append a transcript line; ``text`` is masked with ``mask_secrets`` first."""
-    record = MessageRecord(
+    """Append one transcript line; ``text`` is masked with ``mask_secrets`` first."""
+    record = message_record(
         session_id=session_id,
         turn=turn,
         role=role,
-        text=mask_secrets(text),
+        text=text,
         intent=intent,
         confidence=confidence,
-        created_at=now or utcnow(),
+        now=now,
     )
-    # A Core insert: the ORM's unit of work costs more than the write itself here.
-    session.connection().execute(
-        _INSERT_MESSAGE,
-        {
-            "session_id": record.session_id,
-            "turn": record.turn,
-            "role": record.role,
-            "text": record.text,
-            "intent": record.intent,
-            "confidence": record.confidence,
-            "created_at": record.created_at,
-        },
-    )
+    add_messages(session=session, records=[record])
     return record
 
 
