@@ -1,7 +1,8 @@
 """One chat turn end to end: load the session, understand, diagnose, respond, store.
 
-The only place where the pure engine meets I/O. Database work runs in worker
-threads (one hop to load, one to store); diagnostics are awaited in between::
+The only place where the pure engine meets I/O. A turn that needs no
+diagnostics runs in one worker-thread hop (load, understand, respond, store);
+one that does leaves the thread to await them and comes back to store::
 
     conversations = Conversations(sessions=..., classifier=..., kb=..., diagnostician=...)
     outcome = await conversations.chat(session_id=None, message="550 relay not permitted")
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -42,6 +44,27 @@ class ChatOutcome:
     turn: Turn
     diagnosis: Diagnosis | None
     escalation: EscalationRecord | None
+
+
+@dataclass(frozen=True, slots=True)
+class _TurnRequest:
+    session_id: str | None
+    message: str
+    domain: str | None
+    client: str | None
+    channel: Channel
+    external_ref: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Begun:
+    """A turn loaded and understood, waiting for the diagnostics of ``check``."""
+
+    request: _TurnRequest
+    record: ConversationRecord
+    state: ConversationState
+    understanding: Understanding
+    check: str | None
 
 
 StoredHook = Callable[[Session, ChatOutcome], None]
@@ -90,16 +113,13 @@ class Conversations:
         """One turn. ``external_ref`` binds the session to an outside conversation (a
         Chatwoot conversation); ``on_stored`` runs inside the storing transaction, so
         what it writes (outgoing messages) commits with the turn or not at all."""
-        record = await run_in_threadpool(self._load, session_id, channel, external_ref)
-        state = (
-            ConversationState.model_validate(record.state) if record.state else ConversationState()
-        )
-        understanding = self._classifier.understand(message)
-        diagnosis = await self._diagnose(domain_to_check(state, understanding, domain))
-        turn = respond(state, understanding, diagnosis, kb=self._kb, client=client, domain=domain)
-        outcome = await run_in_threadpool(
-            self._store, record, message, understanding, turn, diagnosis, on_stored
-        )
+        request = _TurnRequest(session_id, message, domain, client, channel, external_ref)
+        begun = await run_in_threadpool(self._begin, request, on_stored)
+        if isinstance(begun, ChatOutcome):
+            outcome = begun
+        else:
+            diagnosis = await self._diagnose(begun.check)
+            outcome = await run_in_threadpool(self._finish, begun, diagnosis, on_stored)
         wrote = on_stored is not None or (outcome.escalation is not None and self._webhook_url)
         if wrote and self._on_enqueue:
             self._on_enqueue()  # deliver what was queued now, not at the next poll
@@ -123,19 +143,49 @@ class Conversations:
             log.info("diagnostics skipped for %r: %s", domain, exc)
             return None
 
+    def _begin(self, request: _TurnRequest, on_stored: StoredHook | None) -> _Begun | ChatOutcome:
+        """Load and understand; finish the turn here too when no diagnostics are due."""
+        record = self._load(request.session_id, request.channel, request.external_ref)
+        state = (
+            ConversationState.model_validate(record.state) if record.state else ConversationState()
+        )
+        understanding = self._classifier.understand(request.message)
+        check = None
+        if self._diagnostician is not None:
+            check = domain_to_check(state, understanding, request.domain)
+        begun = _Begun(request, record, state, understanding, check)
+        return begun if check is not None else self._finish(begun, None, on_stored)
+
     def _load(
         self, session_id: str | None, channel: Channel, external_ref: str | None
     ) -> ConversationRecord:
-        with self._sessions.begin() as session:
-            if external_ref is not None:
+        if external_ref is not None:
+            with self._sessions.begin() as session:
                 return session_store.ensure_session_by_ref(
                     session=session, channel=channel, external_ref=external_ref
                 )
-            if session_id:
+        if session_id:
+            with self._sessions.begin() as session:
                 found = session_store.get_session(session=session, session_id=session_id)
-                if found is not None:
-                    return found
-            return session_store.create_session(session=session, channel=channel)
+            if found is not None:
+                return found
+        return session_store.new_session(channel=channel)
+
+    def _finish(
+        self, begun: _Begun, diagnosis: Diagnosis | None, on_stored: StoredHook | None
+    ) -> ChatOutcome:
+        request = begun.request
+        turn = respond(
+            begun.state,
+            begun.understanding,
+            diagnosis,
+            kb=self._kb,
+            client=request.client,
+            domain=request.domain,
+        )
+        return self._store(
+            begun.record, request.message, begun.understanding, turn, diagnosis, on_stored
+        )
 
     def _store(
         self,
@@ -148,34 +198,49 @@ class Conversations:
     ) -> ChatOutcome:
         state = turn.state
         number = state.turn
+        customer = session_store.message_record(
+            session_id=record.id,
+            turn=number,
+            role=Role.CUSTOMER,
+            text=message,
+            intent=understanding.intent,
+            confidence=understanding.confidence,
+        )
+        unsaved = [customer]
         with self._sessions.begin() as session:
-            session_store.add_message(
-                session=session,
-                session_id=record.id,
-                turn=number,
-                role=Role.CUSTOMER,
-                text=message,
-                intent=understanding.intent,
-                confidence=understanding.confidence,
-            )
             escalation = None
             reply = turn.reply
+            version = record.version
             if turn.escalate is not None:
+                # The escalation refers to the session's row and snapshots the
+                # transcript, this message included: both go in first.
+                if version == 0:
+                    self._create(session, record, state={}, status=SessionStatus.ACTIVE, turns=0)
+                    version = 1
+                session_store.add_messages(session=session, records=unsaved)
+                unsaved = []
                 escalation = self._escalate(session, record, understanding, turn)
                 state = state.model_copy(update={"reference": escalation.reference})
             if state.reference:
                 reply = with_reference(reply, state.reference)
-            session_store.add_message(
-                session=session, session_id=record.id, turn=number, role=Role.BOT, text=reply.text
+            stored_state = state.model_dump(mode="json")
+            if version == 0:  # a new conversation: its row goes in with its first turn
+                self._create(
+                    session, record, state=stored_state, status=_status(turn), turns=number
+                )
+            else:
+                session_store.save_session(
+                    session=session,
+                    session_id=record.id,
+                    state=stored_state,
+                    status=_status(turn),
+                    turns=number,
+                    expected_version=version,
+                )
+            bot = session_store.message_record(
+                session_id=record.id, turn=number, role=Role.BOT, text=reply.text
             )
-            session_store.save_session(
-                session=session,
-                session_id=record.id,
-                state=state.model_dump(mode="json"),
-                status=_status(turn),
-                turns=number,
-                expected_version=record.version,
-            )
+            session_store.add_messages(session=session, records=[*unsaved, bot])
             final = turn.model_copy(update={"state": state, "reply": reply})
             outcome = ChatOutcome(
                 session_id=record.id, turn=final, diagnosis=diagnosis, escalation=escalation
@@ -183,6 +248,25 @@ class Conversations:
             if on_stored is not None:
                 on_stored(session, outcome)
         return outcome
+
+    @staticmethod
+    def _create(
+        session: Session,
+        record: ConversationRecord,
+        *,
+        state: dict[str, Any],
+        status: SessionStatus,
+        turns: int,
+    ) -> None:
+        session_store.create_session(
+            session=session,
+            channel=record.channel,
+            session_id=record.id,
+            state=state,
+            status=status,
+            turns=turns,
+            created_at=record.created_at,
+        )
 
     def _escalate(
         self,
