@@ -110,7 +110,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             engine.dispose()
 
     app = FastAPI(title="RelayDesk", version=__version__, lifespan=lifespan)
-    app.dependency_overrides[get_settings] = lambda: settings
+
+    async def current_settings() -> Settings:
+        return settings
+
+    app.dependency_overrides[get_settings] = current_settings
     install_error_handlers(app)
     if settings.cors_origins:  # the widget on other sites; by default same-origin only
         app.add_middleware(CORSMiddleware, **web.cors_options(settings.cors_origins))

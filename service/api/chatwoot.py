@@ -19,7 +19,7 @@ from service.errors import NotFound
 router = APIRouter(prefix="/v1/channels", tags=["channels"])
 
 
-def get_chatwoot_bot(request: Request) -> ChatwootBot:
+async def get_chatwoot_bot(request: Request) -> ChatwootBot:
     bot: ChatwootBot | None = request.app.state.chatwoot_bot
     if bot is None:
         raise NotFound("the Chatwoot channel is not configured (RELAYDESK_CHATWOOT_BASE_URL)")

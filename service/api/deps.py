@@ -1,4 +1,8 @@
-"""Dependencies as ``Annotated`` aliases; long-lived objects live on ``app.state``."""
+"""Dependencies as ``Annotated`` aliases; long-lived objects live on ``app.state``.
+
+They are ``async def`` on purpose: FastAPI runs a plain ``def`` dependency in a
+worker thread, and that hop costs more than everything these functions do.
+"""
 
 from __future__ import annotations
 
@@ -19,12 +23,12 @@ from service.settings import Settings, get_settings
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_classifier(request: Request) -> Classifier:
+async def get_classifier(request: Request) -> Classifier:
     classifier: Classifier = request.app.state.classifier
     return classifier
 
 
-def get_knowledge_base(request: Request) -> KnowledgeBase:
+async def get_knowledge_base(request: Request) -> KnowledgeBase:
     kb: KnowledgeBase = request.app.state.knowledge_base
     return kb
 
@@ -33,7 +37,7 @@ ClassifierDep = Annotated[Classifier, Depends(get_classifier)]
 KnowledgeBaseDep = Annotated[KnowledgeBase, Depends(get_knowledge_base)]
 
 
-def client_address(request: Request) -> str:
+async def client_address(request: Request) -> str:
     """The caller's address, the key for per-client rate limits."""
     return request.client.host if request.client else "unknown"
 
@@ -58,12 +62,12 @@ def diagnostics_config(settings: Settings) -> DiagnosticsConfig:
     )
 
 
-def get_diagnostician(request: Request) -> Diagnostician:
+async def get_diagnostician(request: Request) -> Diagnostician:
     diagnostician: Diagnostician = request.app.state.diagnostician
     return diagnostician
 
 
-def get_diagnose_limiter(request: Request) -> RateLimiter:
+async def get_diagnose_limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.diagnose_limiter
     return limiter
 
@@ -72,17 +76,17 @@ DiagnosticianDep = Annotated[Diagnostician, Depends(get_diagnostician)]
 DiagnoseLimiterDep = Annotated[RateLimiter, Depends(get_diagnose_limiter)]
 
 
-def get_conversations(request: Request) -> Conversations:
+async def get_conversations(request: Request) -> Conversations:
     conversations: Conversations = request.app.state.conversations
     return conversations
 
 
-def get_db_sessions(request: Request) -> sessionmaker[Session]:
+async def get_db_sessions(request: Request) -> sessionmaker[Session]:
     sessions: sessionmaker[Session] = request.app.state.db_sessions
     return sessions
 
 
-def get_chat_limiter(request: Request) -> RateLimiter:
+async def get_chat_limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.chat_limiter
     return limiter
 
@@ -92,7 +96,7 @@ DbSessionsDep = Annotated[sessionmaker[Session], Depends(get_db_sessions)]
 ChatLimiterDep = Annotated[RateLimiter, Depends(get_chat_limiter)]
 
 
-def require_api_key(
+async def require_api_key(
     settings: SettingsDep, authorization: Annotated[str | None, Header()] = None
 ) -> str:
     """The helpdesk's key from ``Authorization: Bearer <key>``: 401 without, 403 if wrong."""

@@ -9,13 +9,13 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
     """The process is up."""
     return {"status": "ok"}
 
 
 @router.get("/readyz")
-def readyz(request: Request) -> JSONResponse:
+async def readyz(request: Request) -> JSONResponse:
     """Ready once the knowledge base is loaded and the classifier built."""
     if getattr(request.app.state, "classifier", None) is None:
         return JSONResponse({"status": "starting"}, status_code=503)

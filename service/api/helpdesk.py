@@ -16,7 +16,7 @@ from service.store import EscalationStatus
 router = APIRouter(prefix="/v1", tags=["helpdesk"], dependencies=[Depends(require_api_key)])
 
 
-def get_helpdesk(request: Request) -> Helpdesk:
+async def get_helpdesk(request: Request) -> Helpdesk:
     helpdesk: Helpdesk = request.app.state.helpdesk
     return helpdesk
 
@@ -82,7 +82,7 @@ def list_escalations(
 
 
 @router.get("/escalations/{escalation_id}")
-def get_escalation(escalation_id: str, helpdesk: HelpdeskDep) -> dict[str, Any]:
+async def get_escalation(escalation_id: str, helpdesk: HelpdeskDep) -> dict[str, Any]:
     return escalation_payload(helpdesk.escalation(escalation_id))
 
 
@@ -102,7 +102,7 @@ def resolve_escalation(
 
 
 @router.get("/sessions/{session_id}", response_model=SessionTranscript)
-def get_session(session_id: str, helpdesk: HelpdeskDep) -> SessionTranscript:
+async def get_session(session_id: str, helpdesk: HelpdeskDep) -> SessionTranscript:
     """A conversation's transcript (passwords masked before they were stored)."""
     record, messages = helpdesk.conversation(session_id)
     return SessionTranscript(

@@ -14,7 +14,7 @@ from service.tickets.models import TicketRequest, TicketResponse
 router = APIRouter(prefix="/v1/tickets", tags=["tickets"])
 
 
-def get_ticket_desk(request: Request) -> TicketDesk:
+async def get_ticket_desk(request: Request) -> TicketDesk:
     desk: TicketDesk = request.app.state.ticket_desk
     return desk
 

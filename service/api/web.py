@@ -57,20 +57,20 @@ IfNoneMatch = Annotated[str | None, Header()]
 
 
 @router.get("/", include_in_schema=False)
-def demo_page(if_none_match: IfNoneMatch = None) -> Response:
+async def demo_page(if_none_match: IfNoneMatch = None) -> Response:
     """A page that embeds the widget exactly as a customer's site would."""
     page = asset("index.html", "text/html; charset=utf-8", "no-cache")
     return asset_response(page, if_none_match)
 
 
 @router.get("/widget.js", include_in_schema=False)
-def widget_js(if_none_match: IfNoneMatch = None) -> Response:
+async def widget_js(if_none_match: IfNoneMatch = None) -> Response:
     script = asset("widget.js", "application/javascript; charset=utf-8", ASSET_CACHE)
     return asset_response(script, if_none_match)
 
 
 @router.get("/widget.css", include_in_schema=False)
-def widget_css(if_none_match: IfNoneMatch = None) -> Response:
+async def widget_css(if_none_match: IfNoneMatch = None) -> Response:
     css = asset("widget.css", "text/css; charset=utf-8", ASSET_CACHE)
     return asset_response(css, if_none_match)
 
