@@ -7,6 +7,10 @@ Each client runs short conversations (relay error, mail client, "still failing",
 ``--think-ms`` is the pause between a client's turns (a person reading and
 typing); ``--think-ms 0`` hammers the server back to back and so measures its
 saturation throughput, where latency is mostly queueing.
+
+Each client holds one keep-alive connection through ``loadgen.ThinConnection``;
+``--client httpx`` drives the same load through httpx instead, whose own CPU
+per request shows up in the figures on a machine shared with the server.
 """
 
 from __future__ import annotations
@@ -20,11 +24,16 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
+from loadgen import ThinConnection
 
 from service.evaluation import percentile
+
+Post = Callable[[str, Any], Awaitable[tuple[int, Any]]]
 
 SCRIPT = ["550 relay not permitted", "Outlook", "still failing", "yes it works"]
 
@@ -53,7 +62,7 @@ def start_server(port: int, database: Path) -> subprocess.Popen[bytes]:
 
 
 async def client_loop(
-    client: httpx.AsyncClient,
+    post: Post,
     stop_at: float,
     latencies: list[float],
     errors: list[int],
@@ -65,34 +74,53 @@ async def client_loop(
         session = None
         for message in SCRIPT:
             started = time.perf_counter()
-            response = await client.post(
-                "/v1/chat", json={"session_id": session, "message": message}
-            )
+            status, body = await post("/v1/chat", {"session_id": session, "message": message})
             latencies.append((time.perf_counter() - started) * 1000)
-            if response.status_code != 200:
-                errors.append(response.status_code)
+            if status != 200:
+                errors.append(status)
                 break
-            session = response.json()["session_id"]
+            session = body["session_id"]
             if think_s:
                 await asyncio.sleep(think_s * random.uniform(0.5, 1.5))
 
 
-async def run(port: int, clients: int, seconds: float, think_s: float) -> None:
+async def thin_client(port: int, *args: Any) -> None:
+    connection = await ThinConnection.open("127.0.0.1", port)
+    try:
+        await client_loop(connection.post_json, *args)
+    finally:
+        await connection.close()
+
+
+async def httpx_client(client: httpx.AsyncClient, *args: Any) -> None:
+    async def post(path: str, payload: Any) -> tuple[int, Any]:
+        response = await client.post(path, json=payload)
+        return response.status_code, response.json()
+
+    await client_loop(post, *args)
+
+
+async def run(port: int, clients: int, seconds: float, think_s: float, kind: str) -> None:
     latencies: list[float] = []
     errors: list[int] = []
     limits = httpx.Limits(max_connections=clients)
     async with httpx.AsyncClient(
         base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=10
     ) as client:
-        await client_loop(client, time.monotonic() + 2, [], [])  # warm up
+
+        async def one(*args: Any) -> None:
+            if kind == "httpx":
+                await httpx_client(client, *args)
+            else:
+                await thin_client(port, *args)
+
+        await one(time.monotonic() + 2, [], [])  # warm up
         started = time.monotonic()
         stop_at = started + seconds
-        await asyncio.gather(
-            *(client_loop(client, stop_at, latencies, errors, think_s) for _ in range(clients))
-        )
+        await asyncio.gather(*(one(stop_at, latencies, errors, think_s) for _ in range(clients)))
         elapsed = time.monotonic() - started
     print(
-        f"clients {clients}, think {think_s * 1000:.0f} ms, {len(latencies)} turns "
+        f"{kind} clients {clients}, think {think_s * 1000:.0f} ms, {len(latencies)} turns "
         f"in {elapsed:.1f} s, errors {len(errors)}"
     )
     print(
@@ -108,11 +136,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--think-ms", type=float, default=500.0)
+    parser.add_argument("--client", choices=["thin", "httpx"], default="thin")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         server = start_server(args.port, Path(directory) / "bench.db")
         try:
-            asyncio.run(run(args.port, args.clients, args.seconds, args.think_ms / 1000))
+            asyncio.run(
+                run(args.port, args.clients, args.seconds, args.think_ms / 1000, args.client)
+            )
         finally:
             server.terminate()
             server.wait(timeout=15)
