@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from service.kb import KnowledgeBase
-from service.nlu.cues import Cue
+from service.nlu.cues import Cue, CueSet
 from service.nlu.entities import extract_entities
 from service.nlu.fallback import decide
 from service.nlu.matcher import ExampleIndex, FloatArray
@@ -77,7 +77,7 @@ class Classifier:
     def __init__(
         self,
         index: ExampleIndex,
-        cues: list[Cue],
+        cues: CueSet,
         *,
         threshold: float,
         ambiguity_threshold: float,
@@ -114,11 +114,13 @@ class Classifier:
             for example in intent.examples
         ]
         index = ExampleIndex(labelled)
-        cues = [
-            Cue.compile(index.intents.index(intent.id), cue.weight, cue.pattern)
-            for intent in kb.intents.values()
-            for cue in intent.cues
-        ]
+        cues = CueSet(
+            [
+                Cue.compile(index.intents.index(intent.id), cue.weight, cue.pattern)
+                for intent in kb.intents.values()
+                for cue in intent.cues
+            ]
+        )
         return cls(
             index,
             cues,
@@ -133,10 +135,10 @@ class Classifier:
         match = self.index.match(folded)
         score = w.nearest * match.nearest + w.centroid * match.centroid + w.overlap * match.overlap
         clue = False
-        for cue in self._cues:
-            if cue.matches(folded):
-                score[cue.position] += cue.weight
-                clue = clue or (cue.position in self._clue_positions and cue.weight > 0)
+        for fired in self._cues.fired(folded):
+            cue = self._cues.cues[fired]
+            score[cue.position] += cue.weight
+            clue = clue or (cue.position in self._clue_positions and cue.weight > 0)
         if clue:
             score[self._no_clue] -= CLUE_PENALTY
         if entities.isp:

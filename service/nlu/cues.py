@@ -1,27 +1,34 @@
-"""Cue patterns, matched only where they can start.
+"""Cue patterns, found in one pass over the text.
 
 Python's ``re`` tries every alternative of a pattern at every position, so a
 cue such as ``hotel|wi-?fi|airport|...`` costs tens of microseconds per message
-and far more on a pasted email. Each top-level alternative must begin with
-some literal text (its *anchors*), so a cue finds its anchors with ``str.find``
-(a scan in C) and tries that alternative's expression only at those places::
+and far more on a pasted email; and testing each alternative's literal start
+with ``str.find`` still scans the text once per literal. So each top-level
+alternative must begin with some literal text (its *anchors*); one
+Aho-Corasick automaton over every anchor of every cue finds all their
+occurrences in a single scan, and an alternative's expression is tried only
+where one of its anchors starts::
 
     >>> anchors("hotel|wi-?fi|\\\\bcafe\\\\b")
-    ('hotel', 'w', 'cafe')
-    >>> anchors("(stuck|sits) in outbox") is None      # starts with a group: always run
+    ('hotel', 'wi', 'cafe')
+    >>> anchors("(a|b)?x") is None      # an optional start: such a cue is always searched
     True
+    >>> cues = CueSet([Cue.compile(0, 1.0, "hotel|wi-?fi")])
+    >>> cues.fired("on the hotel wifi")
+    [0]
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import ahocorasick
 
 _META = set("\\()[]{}?*+.|^$")
 _QUANTIFIERS = set("?*+{")
 MIN_ANCHOR = 1
-LONG_TEXT = 300
-"""From this length on, trying each alternative only at its anchors beats a full search."""
 
 
 def _top_level_alternatives(pattern: str) -> list[str]:
@@ -68,6 +75,25 @@ def _optional_after(text: str, end: int) -> bool:
     return following[:1] in ("?", "*") or following.startswith("{0")
 
 
+def _class_members(inside: str) -> tuple[str, ...] | None:
+    """The characters of a simple class such as ``345`` or ``0-9``, else None."""
+    members: list[str] = []
+    i = 0
+    while i < len(inside):
+        if i + 2 < len(inside) and inside[i + 1] == "-":
+            low, high = inside[i], inside[i + 2]
+            if not (low.isalnum() and high.isalnum() and low <= high):
+                return None
+            members.extend(chr(c) for c in range(ord(low), ord(high) + 1))
+            i += 3
+        elif inside[i].isalnum():
+            members.append(inside[i])
+            i += 1
+        else:
+            return None
+    return tuple(members) or None
+
+
 def _alternative_anchors(alternative: str) -> tuple[str, ...] | None:
     text = alternative.removeprefix("\\b")
     if text.startswith("("):
@@ -77,10 +103,10 @@ def _alternative_anchors(alternative: str) -> tuple[str, ...] | None:
         return anchors(text[1:end].removeprefix("?:"))
     if text.startswith("["):
         end = text.find("]")
-        members = text[1:end]
-        if end < 0 or _optional_after(text, end) or not members.isalnum():
+        members = _class_members(text[1:end]) if end > 0 else None
+        if members is None or _optional_after(text, end):
             return None
-        return tuple(members)
+        return members
     prefix: list[str] = []
     for i, char in enumerate(text):
         if char in _META:
@@ -103,50 +129,63 @@ def anchors(pattern: str) -> tuple[str, ...] | None:
 
 
 @dataclass(frozen=True)
-class _Alternative:
-    anchors: tuple[str, ...]
-    pattern: re.Pattern[str]
-
-    def matches(self, folded: str) -> bool:
-        for anchor in self.anchors:
-            start = folded.find(anchor)
-            while start >= 0:
-                if self.pattern.match(folded, start):
-                    return True
-                start = folded.find(anchor, start + 1)
-        return False
-
-
-@dataclass(frozen=True)
 class Cue:
-    """A compiled cue: its intent's position, its weight and how to find it."""
+    """A compiled cue: its intent's position, its weight and how to find it.
+
+    ``alternatives`` pairs each top-level alternative's anchors with its own
+    expression; it is None when some alternative has no literal start, and then
+    the whole pattern is searched.
+    """
 
     position: int
     weight: float
     pattern: re.Pattern[str]
-    alternatives: tuple[_Alternative, ...] | None = field(default=None)
-    gate: tuple[str, ...] = field(default=())
+    alternatives: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] | None = None
 
     @classmethod
     def compile(cls, position: int, weight: float, pattern: str) -> Cue:
         compiled = re.compile(pattern)
-        alternatives: list[_Alternative] = []
+        alternatives = []
         for alternative in _top_level_alternatives(pattern):
             found = _alternative_anchors(alternative)
             if found is None:  # no literal start: fall back to a plain search
                 return cls(position, weight, compiled)
             # The anchor is where the match starts; a leading \b stays a
             # check on the character before it.
-            alternatives.append(_Alternative(found, re.compile(alternative)))
-        gate = tuple(dict.fromkeys(a for alt in alternatives for a in alt.anchors))
-        return cls(position, weight, compiled, tuple(alternatives), gate)
+            alternatives.append((found, re.compile(alternative)))
+        return cls(position, weight, compiled, tuple(alternatives))
 
-    def matches(self, folded: str) -> bool:
-        if self.alternatives is None:
-            return self.pattern.search(folded) is not None
-        if len(folded) < LONG_TEXT:
-            # Short text: one cheap test for any anchor, then one search.
-            if not any(anchor in folded for anchor in self.gate):
-                return False
-            return self.pattern.search(folded) is not None
-        return any(alternative.matches(folded) for alternative in self.alternatives)
+
+class CueSet:
+    """Every cue of a classifier, matched together: one scan finds all anchors."""
+
+    def __init__(self, cues: Sequence[Cue]) -> None:
+        self.cues = tuple(cues)
+        by_anchor: dict[str, list[tuple[int, re.Pattern[str]]]] = {}
+        self._searched: list[int] = []
+        for index, cue in enumerate(self.cues):
+            if cue.alternatives is None:
+                self._searched.append(index)
+                continue
+            for found, expression in cue.alternatives:
+                for anchor in found:
+                    by_anchor.setdefault(anchor, []).append((index, expression))
+        self._automaton: ahocorasick.Automaton | None = None
+        if by_anchor:
+            self._automaton = ahocorasick.Automaton()
+            for anchor, tries in by_anchor.items():
+                self._automaton.add_word(anchor, (len(anchor) - 1, tuple(tries)))
+            self._automaton.make_automaton()
+
+    def fired(self, folded: str) -> list[int]:
+        """Indices (into ``cues``) of the cues that match ``folded``, in order."""
+        found: set[int] = set()
+        if self._automaton is not None:
+            for end, (back, tries) in self._automaton.iter(folded):
+                for index, expression in tries:
+                    if index not in found and expression.match(folded, end - back):
+                        found.add(index)
+        for index in self._searched:
+            if self.cues[index].pattern.search(folded):
+                found.add(index)
+        return sorted(found)

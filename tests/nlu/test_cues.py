@@ -8,7 +8,7 @@ import pytest
 from support.paths import ROOT
 
 from service.kb import KnowledgeBase
-from service.nlu.cues import LONG_TEXT, Cue, anchors
+from service.nlu.cues import Cue, CueSet, anchors
 from service.nlu.normalise import fold
 
 
@@ -21,6 +21,8 @@ from service.nlu.normalise import fold
         ("(?:dns|ns1) change", ("dns", "ns1")),
         ("(a|b)?x", None),
         ("\\d+ ?mb", None),
+        ("[0-9]+ ?mb|[a-c]x", tuple("0123456789abc")),
+        ("[^a]x", None),
         ("x*yz", None),
     ],
 )
@@ -33,15 +35,30 @@ def test_cues_agree_with_plain_search(knowledge_base: KnowledgeBase) -> None:
     holdout = (ROOT / "tests" / "data" / "holdout.jsonl").read_text().splitlines()
     texts += [fold(json.loads(line)["text"]) for line in holdout]
     texts += [" ".join(texts[i : i + 8]) for i in range(0, len(texts), 8)]  # long ones too
-    assert any(len(text) >= LONG_TEXT for text in texts)
-    cues = [
-        Cue.compile(0, cue.weight, cue.pattern)
-        for intent in knowledge_base.intents.values()
-        for cue in intent.cues
-    ]
-    for cue in cues:
-        for text in texts:
-            assert cue.matches(text) == (cue.pattern.search(text) is not None), (
-                cue.pattern.pattern,
-                text,
-            )
+    texts += ["", "x", "wifi", "ünïcödé 25 mb ٥٠ mb"]
+    cues = CueSet(
+        [
+            Cue.compile(position, cue.weight, cue.pattern)
+            for position, intent in enumerate(knowledge_base.intents.values())
+            for cue in intent.cues
+        ]
+    )
+    assert any(cue.alternatives is not None for cue in cues.cues)
+    for text in texts:
+        expected = [i for i, cue in enumerate(cues.cues) if cue.pattern.search(text)]
+        assert cues.fired(text) == expected, text
+
+
+def test_overlapping_anchors_are_all_tried() -> None:
+    # "re" and "relay" start at the same place; "lay" ends where "relay" does.
+    cues = CueSet(
+        [
+            Cue.compile(0, 1.0, "relay denied"),
+            Cue.compile(1, 1.0, "re(lay)? access"),
+            Cue.compile(2, 1.0, "lay access"),
+            Cue.compile(3, 1.0, "\\bnomatch\\b"),
+        ]
+    )
+    assert cues.fired("relay access") == [1, 2]
+    assert cues.fired("relay denied, relay access") == [0, 1, 2]
+    assert CueSet([]).fired("anything") == []
