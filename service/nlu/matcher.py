@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from service.nlu.spelling import Speller
 from service.nlu.tokens import stem, words
@@ -161,11 +161,12 @@ class ExampleIndex:
         nearest = np.maximum.reduceat(similarity, self._starts)
         overlap = np.zeros(size)
         count = min(RERANK_EXAMPLES, len(self._texts))
-        best = np.argpartition(similarity, -count)[-count:]
-        for example_id, label, score in zip(
-            best.tolist(), self._labels[best].tolist(), similarity[best].tolist(), strict=True
-        ):
-            if score > 0:
-                ratio = fuzz.token_set_ratio(folded, self._texts[example_id]) / 100.0
-                overlap[label] = max(overlap[label], ratio)
+        best = [i for i in similarity.argpartition(-count)[-count:].tolist() if similarity[i] > 0]
+        # One ``extract`` call prepares the (long) query once for all candidates.
+        ranked = process.extract(
+            folded, [self._texts[i] for i in best], scorer=fuzz.token_set_ratio, limit=None
+        )
+        for _, ratio, position in ranked:
+            label = self._labels[best[position]]
+            overlap[label] = max(overlap[label], ratio / 100.0)
         return MatchScores(nearest=nearest, centroid=np.clip(centroid, 0.0, 1.0), overlap=overlap)
