@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Generic, NamedTuple, TypeVar
 
+from service.nlu.anchors import AnchorScanner, anchors
 from service.nlu.understanding import ReplyKind
 
 MAX_REPLY_TEXT = 300
@@ -35,13 +36,12 @@ def fold_case(text: str) -> str:
 
 
 class Lexicon(Generic[T]):
-    """Named, lower-case patterns found in one fast scan of case-folded text.
+    """Named, lower-case patterns found in one scan of case-folded text.
 
-    ``re`` skips ahead quickly only when every alternative starts with a literal character,
-    nothing is captured and case is not ignored; so the scan is one group-less alternation, and
-    each hit is then named by the entries starting with its character. A hit starts a word: the
-    character before it is neither a letter, a digit, nor one of ``joiners``; with
-    ``whole_words`` it also ends one.
+    Every entry starts with literal text; one Aho-Corasick pass (``AnchorScanner``) finds
+    where any entry's literal start occurs, and only those entries are tried there. A hit
+    starts a word: the character before it is neither a letter, a digit, nor one of
+    ``joiners``; with ``whole_words`` it also ends one.
 
     >>> Lexicon([("greeting", "hello"), ("greeting", "hi")]).first("oh, hi there")
     ('greeting', 4, 6)
@@ -50,19 +50,16 @@ class Lexicon(Generic[T]):
     def __init__(
         self, entries: Iterable[tuple[T, str]], *, joiners: str = "", whole_words: bool = False
     ) -> None:
-        self._by_first: dict[str, list[tuple[T, re.Pattern[str]]]] = {}
-        tails: dict[str, list[str]] = {}
+        self._entries: list[tuple[T, re.Pattern[str]]] = []
+        by_anchor: dict[str, list[int]] = {}
         for value, pattern in entries:
-            if not (pattern[0].isalnum() or pattern[0] in " #&'<:") or pattern[1:2] in "?*+{":
-                raise ValueError(f"lexicon entry must start with a literal: {pattern!r}")
-            self._by_first.setdefault(pattern[0], []).append((value, re.compile(pattern)))
-            tails.setdefault(pattern[0], []).append(pattern[1:])
-        # Grouped by first character, so each position tries one branch, not every entry; the
-        # lookbehind rejects positions inside a word before any branch is tried.
-        branches = "|".join(
-            re.escape(first) + "(?:" + "|".join(rest) + ")" for first, rest in tails.items()
-        )
-        self._scan = re.compile(rf"(?<![a-z0-9_{re.escape(joiners)}])(?:{branches})")
+            starts = anchors(pattern)
+            if starts is None:
+                raise ValueError(f"lexicon entry must start with literal text: {pattern!r}")
+            for anchor in starts:
+                by_anchor.setdefault(anchor, []).append(len(self._entries))
+            self._entries.append((value, re.compile(pattern)))
+        self._scanner = AnchorScanner({anchor: tuple(at) for anchor, at in by_anchor.items()})
         self._joiners = joiners
         self._whole_words = whole_words
 
@@ -81,17 +78,25 @@ class Lexicon(Generic[T]):
     def hits(
         self, low: str, start: int = 0, end: int | None = None
     ) -> Iterator[tuple[T, int, int]]:
-        """Every (value, start, end) in ``low``; several values may share one start."""
+        """Every (value, start, end) in ``low``, by position and then by entry order."""
         end = len(low) if end is None else end
-        position, examined = start, 0
-        while examined < _MAX_HITS and (found := self._scan.search(low, position, end)):
-            at, examined, position = found.start(), examined + 1, found.start() + 1
+        candidates: dict[int, set[int]] = {}
+        for at, indices in self._scanner.find(low, start, end):
+            candidates.setdefault(at, set()).update(indices)
+        matched = 0
+        for at in sorted(candidates):
+            if matched >= _MAX_HITS:
+                break
             if self._joined(low, at - 1, -1):
                 continue
-            for value, pattern in self._by_first[low[at]]:
+            found = False
+            for index in sorted(candidates[at]):
+                value, pattern = self._entries[index]
                 hit = pattern.match(low, at, end)
+                found = found or hit is not None
                 if hit and not (self._whole_words and self._joined(low, hit.end(), 1)):
                     yield value, at, hit.end()
+            matched += found
 
     def first(self, low: str) -> tuple[T, int, int] | None:
         """The first hit, by position and then by entry order."""
