@@ -42,7 +42,8 @@ def load_knowledge_base(directory: Path) -> KnowledgeBase:
     """Read every ``*.yaml`` in ``directory`` and check the set as a whole.
 
     >>> kb = load_knowledge_base(Path("intents"))
-    >>> kb.get("relay.auth").title
+    >>> kb.get("relay.auth").id
+    'relay.auth'
     """
     if not directory.is_dir():
         raise KnowledgeBaseError("intents directory not found", path=str(directory))
