@@ -4,6 +4,8 @@ Each intent's score is a weighted sum of the matcher's signals, the intent's
 cue patterns (``cues:`` in its YAML file) and what the SMTP reply in the text
 says it is; a softmax turns the scores into confidences::
 
+    >>> from pathlib import Path
+    >>> from service.kb import load_knowledge_base
     >>> classifier = Classifier.build(load_knowledge_base(Path("intents")))
     >>> classifier.understand("550 relay not permitted from outlook").intent
     'relay.unknown_cause'
@@ -160,12 +162,12 @@ class Classifier:
         cleaned = strip_email_noise(text[:MAX_CHARS])
         entities = extract_entities(cleaned)
         folded = fold(cleaned)
-        confidence = self.confidences(self.scores(folded, entities))
-        order = np.argsort(-confidence)
-        top, second = float(confidence[order[0]]), float(confidence[order[1]])
+        confidence = self.confidences(self.scores(folded, entities)).tolist()
+        order = sorted(range(len(confidence)), key=confidence.__getitem__, reverse=True)
+        top, second = confidence[order[0]], confidence[order[1]]
         intent = self.intents[order[0]]
-        # Everything here is already typed and checked: construct without re-validating.
-        return Understanding.model_construct(
+        # Validated construction: pydantic-core does it faster than model_construct.
+        return Understanding(
             text=text,
             intent=intent,
             confidence=round(top, 4),
@@ -177,9 +179,7 @@ class Classifier:
                 ambiguity_threshold=self.ambiguity_threshold,
             ),
             alternatives=[
-                Scored.model_construct(
-                    intent=self.intents[i], confidence=round(float(confidence[i]), 4)
-                )
+                Scored(intent=self.intents[i], confidence=round(confidence[i], 4))
                 for i in order[1 : 1 + ALTERNATIVES]
             ],
             entities=entities,

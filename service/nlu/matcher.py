@@ -127,16 +127,13 @@ class ExampleIndex:
 
     def _query(self, folded: str) -> tuple[npt.NDArray[np.int64], FloatArray]:
         """The query's known terms (as index rows) and their normalised TF-IDF weights."""
+        terms = self.terms(folded)
         get = self._term_ids.get
-        rows: list[int] = []
-        counts: list[int] = []
-        for term, count in features(self.terms(folded)).items():
-            row = get(term)
-            if row is not None:
-                rows.append(row)
-                counts.append(count)
-        row_index = np.array(rows, dtype=np.int64)
-        weights = (1.0 + np.log(np.array(counts, dtype=np.float64))) * self._row_idf[row_index]
+        rows = [get(term) for term in terms]
+        rows += [get(f"{a} {b}") for a, b in zip(terms, terms[1:], strict=False)]
+        known = np.array([row for row in rows if row is not None], dtype=np.int64)
+        row_index, counts = np.unique(known, return_counts=True)
+        weights = (1.0 + np.log(counts)) * self._row_idf[row_index]
         norm = float(np.sqrt(weights @ weights)) or 1.0
         return row_index, weights / norm
 
@@ -157,11 +154,12 @@ class ExampleIndex:
             weights=self._flat_weights[positions] * np.repeat(weights, lengths),
             minlength=len(self._texts),
         )
-        centroid = weights @ self._centroids[row_index]
+        centroid = np.minimum(weights @ self._centroids[row_index], 1.0)
         nearest = np.maximum.reduceat(similarity, self._starts)
         overlap = np.zeros(size)
         count = min(RERANK_EXAMPLES, len(self._texts))
-        best = [i for i in similarity.argpartition(-count)[-count:].tolist() if similarity[i] > 0]
+        top = similarity.argpartition(-count)[-count:]
+        best = top[similarity[top] > 0].tolist()
         # One ``extract`` call prepares the (long) query once for all candidates.
         ranked = process.extract(
             folded, [self._texts[i] for i in best], scorer=fuzz.token_set_ratio, limit=None
@@ -169,4 +167,4 @@ class ExampleIndex:
         for _, ratio, position in ranked:
             label = self._labels[best[position]]
             overlap[label] = max(overlap[label], ratio / 100.0)
-        return MatchScores(nearest=nearest, centroid=np.clip(centroid, 0.0, 1.0), overlap=overlap)
+        return MatchScores(nearest=nearest, centroid=centroid, overlap=overlap)
