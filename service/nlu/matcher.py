@@ -78,6 +78,14 @@ class ExampleIndex:
             for term, weight in self._weights(counts).items():
                 postings.setdefault(term, []).append((example_id, weight))
         self._term_ids = {term: i for i, term in enumerate(postings)}
+        width = len(self._term_ids)
+        self._pair_rows = {
+            self._term_ids[first] * width + self._term_ids[second]: row
+            for term, row in self._term_ids.items()
+            if " " in term
+            for first, second in [term.split(" ")]
+        }
+        self._row_cache: dict[str, int] = {}
         flat_ids: list[int] = []
         flat_weights: list[float] = []
         starts: list[int] = []
@@ -125,15 +133,37 @@ class ExampleIndex:
         norm = math.sqrt(sum(value * value for value in weights.values())) or 1.0
         return {term: value / norm for term, value in weights.items()}
 
+    def _rows(self, folded: str) -> list[int]:
+        """Each word's unigram row in the index (-1 when the index lacks it)."""
+        cache = self._row_cache
+        result: list[int] = []
+        for word in words(folded):
+            row = cache.get(word)
+            if row is None:
+                if len(cache) >= TERM_CACHE_SIZE:
+                    cache.clear()
+                term = stem(self.speller.correct(word))
+                row = cache[word] = self._term_ids.get(term, -1)
+            result.append(row)
+        return result
+
     def _query(self, folded: str) -> tuple[npt.NDArray[np.int64], FloatArray]:
         """The query's known terms (as index rows) and their normalised TF-IDF weights."""
-        terms = self.terms(folded)
-        get = self._term_ids.get
-        rows = [get(term) for term in terms]
-        rows += [get(f"{a} {b}") for a, b in zip(terms, terms[1:], strict=False)]
-        known = np.array([row for row in rows if row is not None], dtype=np.int64)
-        row_index, counts = np.unique(known, return_counts=True)
-        weights = (1.0 + np.log(counts)) * self._row_idf[row_index]
+        unigrams = self._rows(folded)
+        # Every word of an indexed pair is indexed itself, so pairs are looked up by
+        # their words' rows, not by building "a b" strings.
+        width, pair_row = len(self._term_ids), self._pair_rows.get
+        rows: list[int | None] = [row for row in unigrams if row >= 0]
+        rows += [
+            pair_row(a * width + b)
+            for a, b in zip(unigrams, unigrams[1:], strict=False)
+            if a >= 0 and b >= 0
+        ]
+        counts = Counter(rows)  # counted in C; cheaper than numpy's unique on a few terms
+        counts.pop(None, None)
+        row_index = np.fromiter(counts.keys(), np.int64, len(counts))
+        frequency = np.fromiter(counts.values(), np.float64, len(counts))
+        weights = (1.0 + np.log(frequency)) * self._row_idf[row_index]
         norm = float(np.sqrt(weights @ weights)) or 1.0
         return row_index, weights / norm
 
