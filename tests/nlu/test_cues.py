@@ -70,3 +70,14 @@ def test_overlapping_anchors_are_all_tried() -> None:
     assert cues.fired("relay access") == [1, 2]
     assert cues.fired("relay denied, relay access") == [0, 1, 2]
     assert CueSet([]).fired("anything") == []
+
+
+def test_every_shipped_cue_is_anchored(knowledge_base: KnowledgeBase) -> None:
+    # A cue without anchors is searched at every position of every message.
+    unanchored = [
+        cue.pattern
+        for intent in knowledge_base.intents.values()
+        for cue in intent.cues
+        if Cue.compile(0, cue.weight, cue.pattern).alternatives is None
+    ]
+    assert unanchored == []
