@@ -85,7 +85,11 @@ class ExampleIndex:
             if " " in term
             for first, second in [term.split(" ")]
         }
-        self._row_cache: dict[str, int] = {}
+        # Every training word is known already: a fresh index answers them as fast
+        # as a warm one (unknown words are corrected on first sight, then cached).
+        self._row_cache: dict[str, int] = {
+            word: self._term_ids.get(term, -1) for word, term in self._term_cache.items()
+        }
         flat_ids: list[int] = []
         flat_weights: list[float] = []
         starts: list[int] = []
