@@ -38,7 +38,7 @@ def top_level_alternatives(pattern: str) -> list[str]:
             i += 2
             continue
         if char == "[":
-            i = pattern.index("]", i + 2) + 1 if "]" in pattern[i + 2 :] else len(pattern)
+            i = _class_end(pattern, i)
             continue
         if char == "(":
             depth += 1
@@ -52,16 +52,30 @@ def top_level_alternatives(pattern: str) -> list[str]:
     return parts
 
 
-def _closing(text: str, start: int, opener: str, closer: str) -> int:
-    """The index of the bracket closing the one at ``start``, or -1."""
+def _class_end(pattern: str, start: int) -> int:
+    """The index just past the character class opening at ``start`` (a ``]`` right after
+    ``[`` or ``[^`` is a member, not the end)."""
+    i = start + 1 + (pattern[start + 1 : start + 2] == "^")
+    i += pattern[i : i + 1] == "]"
+    while i < len(pattern) and pattern[i] != "]":
+        i += 2 if pattern[i] == "\\" else 1
+    return min(i + 1, len(pattern))
+
+
+def _closing_paren(text: str, start: int) -> int:
+    """The index of the parenthesis closing the one at ``start``, or -1."""
     depth, i = 0, start
     while i < len(text):
-        if text[i] == "\\":
+        char = text[i]
+        if char == "\\":
             i += 2
             continue
-        if text[i] == opener:
+        if char == "[":
+            i = _class_end(text, i)
+            continue
+        if char == "(":
             depth += 1
-        elif text[i] == closer:
+        elif char == ")":
             depth -= 1
             if depth == 0:
                 return i
@@ -98,11 +112,11 @@ def _piece(text: str, i: int) -> tuple[tuple[str, ...], int, bool] | None:
             return None
         return (escaped,), i + 2, True
     if char == "[":
-        end = text.find("]", i + 1)
-        members = _class_members(text[i + 1 : end]) if end > i else None
-        return (members, end + 1, True) if members else None
+        end = _class_end(text, i)
+        members = _class_members(text[i + 1 : end - 1]) if text[end - 1 : end] == "]" else None
+        return (members, end, True) if members else None
     if char == "(":
-        end = _closing(text, i, "(", ")")
+        end = _closing_paren(text, i)
         inner = text[i + 1 : end]
         if end < 0 or (inner.startswith("?") and not inner.startswith("?:")):
             return None  # lookarounds, flags, named groups
