@@ -29,6 +29,16 @@ from service.tickets.desk import TicketDesk
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE_S = 30.0
+ROUTERS = (
+    health.router,
+    classify.router,
+    diagnose.router,
+    chat.router,
+    helpdesk.router,
+    web.router,
+    tickets.router,
+    chatwoot.router,
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -110,23 +120,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             engine.dispose()
 
     app = FastAPI(title="RelayDesk", version=__version__, lifespan=lifespan)
-
-    async def current_settings() -> Settings:
-        return settings
-
-    app.dependency_overrides[get_settings] = current_settings
+    app.state.settings = settings
     install_error_handlers(app)
     if settings.cors_origins:  # the widget on other sites; by default same-origin only
         app.add_middleware(CORSMiddleware, **web.cors_options(settings.cors_origins))
-    for router in (
-        health.router,
-        classify.router,
-        diagnose.router,
-        chat.router,
-        helpdesk.router,
-        web.router,
-        tickets.router,
-        chatwoot.router,
-    ):
+    for router in ROUTERS:
         app.include_router(router)
     return app

@@ -18,9 +18,17 @@ from service.errors import Forbidden, NotAuthenticated
 from service.kb import KnowledgeBase
 from service.nlu.classifier import Classifier
 from service.ratelimit import RateLimiter
-from service.settings import Settings, get_settings
+from service.settings import Settings
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+async def app_settings(request: Request) -> Settings:
+    """The settings the app was built with. (Not ``dependency_overrides``: with any
+    override set, FastAPI re-inspects every dependency's signature on every request.)"""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(app_settings)]
 
 
 async def get_classifier(request: Request) -> Classifier:

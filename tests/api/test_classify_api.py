@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable, Iterator
+
 import pytest
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+
+from service.main import ROUTERS, create_app
+from service.settings import Settings
 
 ENTITY_FIELDS = {"domain", "email", "client", "isp", "port", "smtp_code", "enhanced_code"}
 
@@ -13,6 +21,24 @@ def test_health_and_ready(client: TestClient) -> None:
     ready = client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["intents"] == 16
+
+
+def test_dependencies_run_on_the_event_loop(settings: Settings) -> None:
+    # A plain-def dependency costs a worker-thread hop per request, and any
+    # dependency_overrides entry makes FastAPI re-inspect every dependency per request.
+    app = create_app(settings)
+    assert app.dependency_overrides == {}
+
+    def calls(dependant: Dependant) -> Iterator[Callable[..., object]]:
+        for sub in dependant.dependencies:
+            assert sub.call is not None
+            yield sub.call
+            yield from calls(sub)
+
+    routes = [r for router in ROUTERS for r in router.routes if isinstance(r, APIRoute)]
+    dependencies = {call for route in routes for call in calls(route.dependant)}
+    assert dependencies
+    assert [d for d in dependencies if not inspect.iscoroutinefunction(d)] == []
 
 
 def test_classify_contract(client: TestClient) -> None:
