@@ -18,10 +18,10 @@ occurrence in a single scan, and each pattern is then tried only there::
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Generic, TypeVar
 
-import ahocorasick
+from ahocorasick_rs import AhoCorasick, Implementation
 
 P = TypeVar("P")
 
@@ -186,18 +186,18 @@ class AnchorScanner(Generic[P]):
     """Every occurrence of some literal strings, each carrying its payload, in one scan."""
 
     def __init__(self, payloads: Mapping[str, P]) -> None:
-        self._automaton: ahocorasick.Automaton | None = None
-        if payloads:
-            self._automaton = ahocorasick.Automaton()
-            for anchor, payload in payloads.items():
-                self._automaton.add_word(anchor, (len(anchor) - 1, payload))
-            self._automaton.make_automaton()
+        self._payloads = list(payloads.values())
+        self._automaton = (
+            AhoCorasick(list(payloads), implementation=Implementation.DFA) if payloads else None
+        )
 
-    def find(self, text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, P]]:
-        """(where an anchor starts, its payload) for every occurrence inside
-        ``text[start:end]``, in the order the occurrences end."""
+    def find(self, text: str) -> list[tuple[int, P]]:
+        """(where an anchor starts, its payload) for every occurrence in ``text``,
+        overlapping ones included, in the order the occurrences end."""
         if self._automaton is None:
-            return
-        stop = len(text) if end is None else end
-        for last, (back, payload) in self._automaton.iter(text, start, stop):
-            yield last - back, payload
+            return []
+        payloads = self._payloads
+        return [
+            (start, payloads[index])
+            for index, start, _ in self._automaton.find_matches_as_indexes(text, overlapping=True)
+        ]

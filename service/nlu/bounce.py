@@ -75,13 +75,10 @@ class Lexicon(Generic[T]):
         after = index + step
         return step < 0 or (0 <= after < len(text) and text[after].isalnum())
 
-    def hits(
-        self, low: str, start: int = 0, end: int | None = None
-    ) -> Iterator[tuple[T, int, int]]:
+    def hits(self, low: str) -> Iterator[tuple[T, int, int]]:
         """Every (value, start, end) in ``low``, by position and then by entry order."""
-        end = len(low) if end is None else end
         candidates: dict[int, set[int]] = {}
-        for at, indices in self._scanner.find(low, start, end):
+        for at, indices in self._scanner.find(low):
             candidates.setdefault(at, set()).update(indices)
         matched = 0
         for at in sorted(candidates):
@@ -92,7 +89,7 @@ class Lexicon(Generic[T]):
             found = False
             for index in sorted(candidates[at]):
                 value, pattern = self._entries[index]
-                hit = pattern.match(low, at, end)
+                hit = pattern.match(low, at)
                 found = found or hit is not None
                 if hit and not (self._whole_words and self._joined(low, hit.end(), 1)):
                     yield value, at, hit.end()
