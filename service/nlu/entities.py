@@ -68,27 +68,52 @@ def _valid_domain(name: str) -> str | None:
     return domain
 
 
+def _run_start(text: str, index: int, extra: str) -> int:
+    """Where the run of word characters and ``extra`` that ends before ``index`` starts."""
+    start = index
+    while start and (text[start - 1].isalnum() or text[start - 1] in extra):
+        start -= 1
+    return start
+
+
 def _email(text: str) -> str | None:
-    if "@" not in text:
-        return None
-    for match in _EMAIL.finditer(text):
-        local = match[1].strip(".")
-        domain = _valid_domain(match[2])
-        if local and domain:
-            return f"{local.lower()}@{domain}"
+    # The scan visits only the "@"s: a match can start nowhere but the start of the
+    # run of address characters before one.
+    at = text.find("@")
+    while at >= 0:
+        start = _run_start(text, at, "_.%+=-")
+        match = _EMAIL.match(text, start) if start < at else None
+        if match:
+            local = match[1].strip(".")
+            domain = _valid_domain(match[2])
+            if local and domain:
+                return f"{local.lower()}@{domain}"
+        at = text.find("@", at + 1)
     return None
 
 
 def _domain(text: str) -> str | None:
-    for match in _DOMAIN.finditer(text):
-        name = match[0]
-        tld = name.rpartition(".")[2]
-        if tld[:1].isupper() and not tld.isupper():
-            continue  # "it failed again.It said": a missing space, not a domain
-        domain = _valid_domain(name)
-        if domain:
-            return domain
+    # Only runs with a dot between two name characters can hold a domain, and a match
+    # can start only where such a run starts: try those, in order, each once.
+    tried, dot = -1, text.find(".", 1)
+    while 0 < dot < len(text) - 1:
+        before, after = text[dot - 1], text[dot + 1]
+        if (before.isalnum() or before in "_-") and (after.isalnum() or after in "_-"):
+            start = _run_start(text, dot, "_.-")
+            if start > tried:
+                tried = start
+                match = _DOMAIN.match(text, start)
+                if match and (domain := _domain_of(match[0])):
+                    return domain
+        dot = text.find(".", dot + 1)
     return None
+
+
+def _domain_of(name: str) -> str | None:
+    tld = name.rpartition(".")[2]
+    if tld[:1].isupper() and not tld.isupper():
+        return None  # "it failed again.It said": a missing space, not a domain
+    return _valid_domain(name)
 
 
 # -- mail client -------------------------------------------------------------------------------

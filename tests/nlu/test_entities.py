@@ -371,6 +371,8 @@ def test_reply_text_is_bounded() -> None:
         ("The rejected e-mail address was 'bob@example.org'.", "bob@example.org"),
         ("cid:image001.png@01D5A3B4.5C6D7E80", None),
         ("write to me at support", None),
+        ("@support: my address is eve@example.com", "eve@example.com"),
+        ("user@localhost then frank@example.org", "frank@example.org"),
     ],
 )
 def test_email(text: str, email: str | None) -> None:
@@ -400,6 +402,9 @@ def test_email(text: str, email: str | None) -> None:
         ("it failed again.It says relay not permitted", None),
         (r"C:\Users\bob\report.com", None),
         ("run setup.py then readme.md", None),
+        ("v1.2 failed, then node.js, then finally shop.example.net worked", "shop.example.net"),
+        ("(see example.com)", "example.com"),
+        ("Mr.Smith said ok", None),
     ],
 )
 def test_domain(text: str, domain: str | None) -> None:
