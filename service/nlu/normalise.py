@@ -16,16 +16,20 @@ _QUOTE_HEADER = re.compile(
     re.IGNORECASE,
 )
 _SIGNATURE = re.compile(r"^(-- ?|_{5,}|sent from my \w+.*)$", re.IGNORECASE)
+# A delivery report's address types ("Reporting-MTA: dns; mx.example.net") are protocol,
+# not words: "dns" there says nothing about the customer's DNS.
+_DSN_TYPE = re.compile(r"(-mta|-code|-recipient): ?(?:dns|smtp|rfc822|x-\w+); ?")
 
 
 def fold(text: str) -> str:
-    """NFKC, accents removed, case folded, whitespace collapsed."""
+    """NFKC, accents removed, case folded, whitespace collapsed, delivery-report
+    address types dropped."""
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text)
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
         text = unicodedata.normalize("NFKC", text)
-    text = text.casefold()
-    return _WHITESPACE.sub(" ", text).strip()
+    text = _WHITESPACE.sub(" ", text.casefold()).strip()
+    return _DSN_TYPE.sub(r"\1: ", text) if ";" in text else text
 
 
 def strip_email_noise(text: str) -> str:

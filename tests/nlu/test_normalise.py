@@ -16,6 +16,11 @@ from service.nlu.tokens import terms
         ("ｆｕｌｌｗｉｄｔｈ", "fullwidth"),
         ("STRASSE straße", "strasse strasse"),
         ("550\u00a0relay", "550 relay"),
+        (
+            "Reporting-MTA: dns; mx.example.net\nDiagnostic-Code: smtp;550 denied",
+            "reporting-mta: mx.example.net diagnostic-code: 550 denied",
+        ),
+        ("our dns; the registrar's", "our dns; the registrar's"),
     ],
 )
 def test_fold(raw: str, expected: str) -> None:
