@@ -59,6 +59,14 @@ from service.nlu.understanding import Action
         ("535 5.7.8 Error: authentication failed: authentication failure", "out_of_scope"),
         ("Could you relay this message to your billing team, the invoice is wrong", "out_of_scope"),
         ("my wordpress site shows a white screen", "out_of_scope"),
+        # Not mail: a refused connection to FTP is no blocked SMTP port.
+        ("connection refused whenever I open FTP to upload the site", "out_of_scope"),
+        ("which TXT value do I need for SPF so Outlook.com stops junking us?", "out_of_scope"),
+        (
+            "Remote-MTA: dns; mx2.example.com\nReporting-MTA: dns; out.example.net\n"
+            "Diagnostic-Code: smtp; 553 sorry, that domain isn't in my list of allowed rcpthosts",
+            "relay.unknown_cause",
+        ),
         ("hiya", "chat.greeting"),
         ("cheers, that sorted it", "chat.thanks"),
     ],
