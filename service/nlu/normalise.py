@@ -19,17 +19,30 @@ _SIGNATURE = re.compile(r"^(-- ?|_{5,}|sent from my \w+.*)$", re.IGNORECASE)
 # A delivery report's address types ("Reporting-MTA: dns; mx.example.net") are protocol,
 # not words: "dns" there says nothing about the customer's DNS.
 _DSN_TYPE = re.compile(r"(-mta|-code|-recipient): ?(?:dns|smtp|rfc822|x-\w+); ?")
+# What mail programs print around every SMTP reply: the same words in every dialog, so
+# they say nothing about the cause ("internet service provider (isp)" is no ISP clue).
+_DIALOG_BOILERPLATE = re.compile(
+    r" ?(?:your outgoing \(smtp\) e-?mail server has reported an internal error"
+    r"|if you continue to receive this message, contact your server administrator"
+    r" or internet service provider \(isp\)"
+    r"|select a different outgoing mail server from the list below or click try later"
+    r" to leave the message in your outbox until it can be sent)\.?"
+)
 
 
 def fold(text: str) -> str:
-    """NFKC, accents removed, case folded, whitespace collapsed, delivery-report
-    address types dropped."""
+    """NFKC, accents removed, case folded, whitespace collapsed; delivery-report
+    address types and mail-program dialog boilerplate dropped."""
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text)
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
         text = unicodedata.normalize("NFKC", text)
     text = _WHITESPACE.sub(" ", text.casefold()).strip()
-    return _DSN_TYPE.sub(r"\1: ", text) if ";" in text else text
+    if ";" in text:
+        text = _DSN_TYPE.sub(r"\1: ", text)
+    if "server" in text:
+        text = _DIALOG_BOILERPLATE.sub("", text)
+    return text
 
 
 def strip_email_noise(text: str) -> str:

@@ -21,6 +21,12 @@ from service.nlu.tokens import terms
             "reporting-mta: mx.example.net diagnostic-code: 550 denied",
         ),
         ("our dns; the registrar's", "our dns; the registrar's"),
+        (
+            "reported error (0x800CCC79): 'Your outgoing (SMTP) e-mail server has reported an"
+            " internal error. If you continue to receive this message, contact your server"
+            " administrator or Internet service provider (ISP). The server responded: 550'",
+            "reported error (0x800ccc79): ' the server responded: 550'",
+        ),
     ],
 )
 def test_fold(raw: str, expected: str) -> None:
