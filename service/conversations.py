@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -215,7 +214,7 @@ class Conversations:
                 # The escalation refers to the session's row and snapshots the
                 # transcript, this message included: both go in first.
                 if version == 0:
-                    self._create(session, record, state={}, status=SessionStatus.ACTIVE, turns=0)
+                    session_store.insert_session(session=session, record=record)
                     version = 1
                 session_store.add_messages(session=session, records=unsaved)
                 unsaved = []
@@ -225,9 +224,8 @@ class Conversations:
                 reply = with_reference(reply, state.reference)
             stored_state = state.model_dump(mode="json")
             if version == 0:  # a new conversation: its row goes in with its first turn
-                self._create(
-                    session, record, state=stored_state, status=_status(turn), turns=number
-                )
+                first = replace(record, state=stored_state, status=_status(turn), turns=number)
+                session_store.insert_session(session=session, record=first)
             else:
                 session_store.save_session(
                     session=session,
@@ -248,25 +246,6 @@ class Conversations:
             if on_stored is not None:
                 on_stored(session, outcome)
         return outcome
-
-    @staticmethod
-    def _create(
-        session: Session,
-        record: ConversationRecord,
-        *,
-        state: dict[str, Any],
-        status: SessionStatus,
-        turns: int,
-    ) -> None:
-        session_store.create_session(
-            session=session,
-            channel=record.channel,
-            session_id=record.id,
-            state=state,
-            status=status,
-            turns=turns,
-            created_at=record.created_at,
-        )
 
     def _escalate(
         self,

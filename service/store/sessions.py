@@ -13,7 +13,7 @@ optimistic: it only writes when the row is still at ``expected_version``::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -103,46 +103,42 @@ def new_session(
     )
 
 
+def insert_session(
+    *, session: Session, record: ConversationRecord, now: datetime | None = None
+) -> ConversationRecord:
+    """Store a session made by ``new_session`` (with whatever state it has by now) at
+    version 1."""
+    stored = replace(record, version=1, updated_at=now or utcnow())
+    session.connection().execute(_INSERT_CONVERSATION, _values(stored))
+    return stored
+
+
 def create_session(
     *,
     session: Session,
     channel: Channel,
     external_ref: str | None = None,
     state: dict[str, Any] | None = None,
-    status: SessionStatus = SessionStatus.ACTIVE,
-    turns: int = 0,
-    session_id: str | None = None,
-    created_at: datetime | None = None,
     now: datetime | None = None,
 ) -> ConversationRecord:
-    """Store a new session at version 1 (``session_id`` defaults to a new id)."""
-    now = now or utcnow()
-    record = ConversationRecord(
-        id=session_id or new_id(),
-        channel=channel,
-        external_ref=external_ref,
-        state=state or {},
-        status=status,
-        turns=turns,
-        version=1,
-        created_at=created_at or now,
-        updated_at=now,
-    )
-    session.connection().execute(
-        _INSERT_CONVERSATION,
-        {
-            "id": record.id,
-            "channel": str(record.channel),
-            "external_ref": record.external_ref,
-            "state": record.state,
-            "status": str(record.status),
-            "turns": record.turns,
-            "version": record.version,
-            "created_at": record.created_at,
-            "updated_at": record.updated_at,
-        },
-    )
-    return record
+    """Store a new active session at version 1 with no turns."""
+    record = new_session(channel=channel, external_ref=external_ref, now=now)
+    return insert_session(session=session, record=replace(record, state=state or {}), now=now)
+
+
+def _values(record: ConversationRecord) -> dict[str, Any]:
+    """A record as the conversations table's column values."""
+    return {
+        "id": record.id,
+        "channel": str(record.channel),
+        "external_ref": record.external_ref,
+        "state": record.state,
+        "status": str(record.status),
+        "turns": record.turns,
+        "version": record.version,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+    }
 
 
 def get_session(*, session: Session, session_id: str) -> ConversationRecord | None:
@@ -171,19 +167,8 @@ def ensure_session_by_ref(
 
     Two concurrent webhooks for one new Chatwoot conversation get one session.
     """
-    now = now or utcnow()
-    values = {
-        "id": new_id(),
-        "channel": str(channel),
-        "external_ref": external_ref,
-        "state": {},
-        "status": str(SessionStatus.ACTIVE),
-        "turns": 0,
-        "version": 1,
-        "created_at": now,
-        "updated_at": now,
-    }
-    insert_ignoring_conflict(session, Conversation, values)
+    fresh = new_session(channel=channel, external_ref=external_ref, now=now)
+    insert_ignoring_conflict(session, Conversation, _values(replace(fresh, version=1)))
     found = get_session_by_ref(session=session, channel=channel, external_ref=external_ref)
     if found is None:  # purged between our insert and read
         raise Conflict(f"session for {channel}:{external_ref} vanished; retry")
